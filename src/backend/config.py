@@ -1,0 +1,139 @@
+"""Settings: one typed object read from the environment and `.env`."""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Deliberately recognisable so production can refuse it.
+DEVELOPMENT_SECRET = "development-only-secret-do-not-use-in-production!!"
+MIN_SECRET_BYTES = 32
+_RATE_RE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour)\s*$")
+_PERIOD_SECONDS = {"second": 1, "minute": 60, "hour": 3600}
+
+
+def default_database_url() -> str:
+    return f"sqlite+aiosqlite:///{Path.cwd() / 'instance' / 'backend.sqlite3'}"
+
+
+class RateLimit:
+    """A parsed `N/period` limit; `count == 0` disables it."""
+
+    __slots__ = ("count", "period")
+
+    def __init__(self, count: int, period: int) -> None:
+        self.count = count
+        self.period = period
+
+    @classmethod
+    def parse(cls, value: str) -> RateLimit:
+        if value.strip() == "0":
+            return cls(0, 1)
+        match = _RATE_RE.match(value)
+        if match is None:
+            raise ValueError(
+                f"expected 'N/second', 'N/minute', 'N/hour' or '0', not {value!r}"
+            )
+        return cls(int(match[1]), _PERIOD_SECONDS[match[2]])
+
+    @property
+    def enabled(self) -> bool:
+        return self.count > 0
+
+
+class Settings(BaseSettings):
+    """Every knob of the service. Names match the contract's configuration table."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    app_env: Literal["development", "testing", "production"] = "development"
+    database_url: str = Field(default_factory=default_database_url)
+    secret_key: str = DEVELOPMENT_SECRET
+    jwt_secret_key: str = DEVELOPMENT_SECRET
+    jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
+    jwt_issuer: str = "backend"
+    jwt_leeway: int = Field(default=10, ge=0, le=60)
+    access_token_ttl: int = Field(default=900, gt=0)
+    refresh_token_ttl: int = Field(default=30 * 24 * 3600, gt=0)
+
+    rate_limit_login: str = "10/minute"
+    rate_limit_register: str = "5/minute"
+    redis_url: str | None = None
+
+    max_content_length: int = Field(default=256 * 1024, gt=0)
+    body_timeout: int = Field(default=10, gt=0)
+    trusted_proxy_hops: int = Field(default=0, ge=0)
+    cors_origins: str | None = None
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    smtp_url: str | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+
+    password_hash_concurrency: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, gt=0
+    )
+    password_hash_wait: float = Field(default=2.0, gt=0)
+    # OWASP's floor for Argon2id is m=19 MiB, t=2, p=1; we sit above it.
+    argon2_memory_kib: int = Field(default=19 * 1024, ge=19 * 1024)
+    argon2_time_cost: int = Field(default=2, ge=2)
+    argon2_parallelism: int = Field(default=1, ge=1)
+
+    ws_queue_size: int = Field(default=1000, gt=0)
+    ws_send_timeout: float = Field(default=10.0, gt=0)
+
+    # PostgreSQL pool; sized per worker process.
+    db_pool_size: int = Field(default=10, gt=0)
+    db_max_overflow: int = Field(default=5, ge=0)
+    db_pool_timeout: float = Field(default=5.0, gt=0)
+    db_pool_recycle: int = Field(default=1800, gt=0)
+    db_connect_timeout: float = Field(default=5.0, gt=0)
+    db_statement_timeout_ms: int = Field(default=15_000, gt=0)
+    db_idle_in_transaction_timeout_ms: int = Field(default=30_000, gt=0)
+    sqlite_busy_timeout_ms: int = Field(default=5_000, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        RateLimit.parse(self.rate_limit_login)
+        RateLimit.parse(self.rate_limit_register)
+        if self.app_env != "production":
+            return self
+        for name in ("secret_key", "jwt_secret_key"):
+            value: str = getattr(self, name)
+            if value == DEVELOPMENT_SECRET or len(value.encode()) < MIN_SECRET_BYTES:
+                raise ValueError(
+                    f"{name.upper()} must be set to a random value of at least "
+                    f"{MIN_SECRET_BYTES} bytes in production"
+                )
+        if (
+            "DATABASE_URL" not in os.environ
+            and "database_url" not in self.model_fields_set
+        ):
+            raise ValueError("DATABASE_URL must be set in production")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @cached_property
+    def cors_origin_list(self) -> list[str]:
+        if self.cors_origins is None:
+            return [] if self.app_env == "production" else ["*"]
+        return [
+            origin.strip() for origin in self.cors_origins.split(",") if origin.strip()
+        ]
+
+    @cached_property
+    def login_limit(self) -> RateLimit:
+        return RateLimit.parse(self.rate_limit_login)
+
+    @cached_property
+    def register_limit(self) -> RateLimit:
+        return RateLimit.parse(self.rate_limit_register)

@@ -1,0 +1,41 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+from quart import Blueprint
+from quart_schema import tag
+from sqlalchemy import text
+
+from backend.db import get_database
+from backend.errors import DATABASE_UNAVAILABLE, ServiceUnavailable
+
+blueprint = Blueprint("health", __name__)
+
+
+class HealthOut(BaseModel):
+    status: str
+
+
+class ReadyOut(BaseModel):
+    status: str
+    database: str
+
+
+@blueprint.get("/health")
+@tag(["health"])
+async def health() -> HealthOut:
+    """Liveness: the process is up. Touches no database."""
+    return HealthOut(status="ok")
+
+
+@blueprint.get("/ready")
+@tag(["health"])
+async def ready() -> ReadyOut:
+    """Readiness: the database answers."""
+    try:
+        async with get_database().session(readonly=True) as session:
+            await session.execute(text("SELECT 1"))
+    except DATABASE_UNAVAILABLE as error:
+        raise ServiceUnavailable("The database is unreachable.") from error
+    return ReadyOut(status="ok", database="ok")

@@ -1,0 +1,20 @@
+"""Every model, imported so `Base.metadata` is complete (Alembic reads it)."""
+
+from backend.models.base import Base
+from backend.models.event import OrderEvent
+from backend.models.order import ORDER_STATUSES, IdempotencyKey, Order, OrderItem
+from backend.models.product import Product
+from backend.models.user import AuthSession, RefreshToken, User
+
+__all__ = [
+    "ORDER_STATUSES",
+    "AuthSession",
+    "Base",
+    "IdempotencyKey",
+    "Order",
+    "OrderEvent",
+    "OrderItem",
+    "Product",
+    "RefreshToken",
+    "User",
+]

@@ -1,0 +1,30 @@
+"""The catalog."""
+
+from __future__ import annotations
+
+from sqlalchemy import CheckConstraint, Index, String, Text, func, true
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backend.models.base import Base, TimestampMixin
+
+
+class Product(TimestampMixin, Base):
+    __tablename__ = "product"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    price_cents: Mapped[int]
+    stock: Mapped[int]
+    is_active: Mapped[bool] = mapped_column(default=True, server_default=true())
+
+    __table_args__ = (
+        CheckConstraint("stock >= 0", name="stock_non_negative"),
+        CheckConstraint("price_cents >= 0", name="price_non_negative"),
+        Index("uq_product_sku_lower", func.lower(sku), unique=True),
+        # The list's filters and sorts, each ending in id for the tie-break.
+        Index("ix_product_active_price", "is_active", "price_cents", "id"),
+        Index("ix_product_active_name", "is_active", "name", "id"),
+        Index("ix_product_active_created", "is_active", "created_at", "id"),
+    )

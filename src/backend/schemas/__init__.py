@@ -1,0 +1,1 @@
+"""Request and response models (Pydantic), one module per domain."""

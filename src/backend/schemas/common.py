@@ -1,0 +1,60 @@
+"""Shared schema bases: strict input, attribute-reading output, pages, problems."""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+
+class InputSchema(BaseModel):
+    """Request bodies: unknown fields are a 422; strings are stripped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class QuerySchema(BaseModel):
+    """Query strings: stripped; parameters we do not know are ignored."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class OutputSchema(BaseModel):
+    """Responses, built from ORM objects or rows."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class PageQuery(QuerySchema):
+    page: int = Field(default=1, ge=1)
+    per_page: int = Field(default=20, ge=1, le=100)
+
+
+class Page(OutputSchema, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+    pages: int
+
+
+class ValidationIssue(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem document, as every error response is shaped."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[ValidationIssue] | None = None
+    product_id: int | None = None

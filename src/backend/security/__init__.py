@@ -1,0 +1,1 @@
+"""Password hashing and token issue/verification."""

@@ -1,0 +1,79 @@
+"""Argon2id hashing on a bounded thread pool, never on the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from argon2 import PasswordHasher as Argon2Hasher
+from argon2 import Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from backend.config import Settings
+from backend.errors import ServiceUnavailable
+
+T = TypeVar("T")
+
+
+class PasswordHasher:
+    """Hashes and verifies in at most `password_hash_concurrency` threads.
+
+    A request that cannot get a slot within `password_hash_wait` seconds gets
+    503 rather than queueing without bound behind a login storm.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._argon2 = Argon2Hasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+            type=Type.ID,
+        )
+        self._concurrency = settings.password_hash_concurrency
+        self._wait = settings.password_hash_wait
+        self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="argon2")
+        self._slots: asyncio.Semaphore | None = None
+        self._dummy_hash: str | None = None
+
+    async def hash(self, password: str) -> str:
+        return await self._run(self._argon2.hash, password)
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        """True when `password` matches; with no hash, burn the same time and fail."""
+        if password_hash is None:
+            if self._dummy_hash is None:
+                self._dummy_hash = await self.hash(secrets.token_urlsafe(16))
+            await self._run(self._check, self._dummy_hash, password)
+            return False
+        return await self._run(self._check, password_hash, password)
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._argon2.check_needs_rehash(password_hash)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _check(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._argon2.verify(password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    async def _run(self, func: Callable[..., T], *args: str) -> T:
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self._concurrency)
+        try:
+            await asyncio.wait_for(self._slots.acquire(), timeout=self._wait)
+        except TimeoutError:
+            raise ServiceUnavailable(
+                "Too many password checks in progress; retry shortly.", retry_after=1
+            ) from None
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                self._pool, func, *args
+            )
+        finally:
+            self._slots.release()

@@ -1,0 +1,1 @@
+"""Business logic: plain async functions taking the session first. No Quart here."""

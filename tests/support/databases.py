@@ -1,0 +1,68 @@
+"""Fresh, migrated test databases on SQLite files and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+from backend.cli import upgrade_schema
+
+DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+
+
+def admin_url() -> str:
+    return os.environ.get("TEST_DATABASE_URL", DEFAULT_ADMIN_URL)
+
+
+def postgres_required() -> bool:
+    return os.environ.get("REQUIRE_POSTGRES") == "1"
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return (
+        make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
+
+
+async def postgres_unavailable_reason() -> str | None:
+    """None when the test server answers, else why it does not."""
+    try:
+        connection = await asyncpg.connect(_asyncpg_dsn(admin_url()), timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
+        return f"PostgreSQL at {admin_url()} is unreachable: {error!r}"
+    await connection.close()
+    return None
+
+
+async def create_postgres_database() -> str:
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    connection = await asyncpg.connect(_asyncpg_dsn(admin_url()))
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    url = make_url(admin_url()).set(database=name)
+    return url.render_as_string(hide_password=False)
+
+
+async def drop_postgres_database(url: str) -> None:
+    name = make_url(url).database
+    connection = await asyncpg.connect(_asyncpg_dsn(admin_url()))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+def sqlite_url(directory: Path) -> str:
+    return f"sqlite+aiosqlite:///{directory / f'test_{uuid.uuid4().hex[:12]}.sqlite3'}"
+
+
+async def migrate(url: str) -> None:
+    """`alembic upgrade head`; Alembic runs its own event loop, so in a thread."""
+    await asyncio.to_thread(upgrade_schema, url)
