@@ -153,6 +153,14 @@ DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 
 
+def is_database_unavailable(error: BaseException) -> bool:
+    """True for an outage; also a connection dropped mid-query, which the driver
+    reports as a generic DBAPI error that SQLAlchemy flags as a disconnect."""
+    if isinstance(error, DATABASE_UNAVAILABLE):
+        return True
+    return isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated
+
+
 def problem_response(
     status: int,
     code: str,
@@ -225,7 +233,7 @@ def _unexpected(error: BaseException) -> Response:
         original = error.original_exception
     if isinstance(original, AppError):
         return _render(original)
-    if isinstance(original, DATABASE_UNAVAILABLE):
+    if is_database_unavailable(original):
         logger.warning("database unavailable: %s", type(original).__name__)
         return _render(ServiceUnavailable("The database is unavailable; retry later."))
     if original is error:
