@@ -1,0 +1,143 @@
+"""Products: the public catalog and its admin editing."""
+
+from __future__ import annotations
+
+import hashlib
+
+import orjson
+from quart import Blueprint, Response, current_app, request
+from quart_schema import tag, validate_querystring, validate_request, validate_response
+
+from backend.auth import admin_required, authenticate, bearer_token
+from backend.db import get_session
+from backend.errors import NotAuthenticated
+from backend.models import Product
+from backend.schemas.common import Problem
+from backend.schemas.product import (
+    ProductCreate,
+    ProductOut,
+    ProductPage,
+    ProductQuery,
+    ProductUpdate,
+)
+from backend.services import products
+
+blueprint = Blueprint("products", __name__, url_prefix="/products")
+
+
+def _currency() -> str:
+    currency: str = current_app.extensions["settings"].currency
+    return currency
+
+
+def _out(product: Product) -> ProductOut:
+    return ProductOut.of(product, _currency())
+
+
+async def viewer_is_admin() -> bool:
+    """Whether an optional bearer token belongs to an admin.
+
+    These routes are public, so a missing or bad token is simply an anonymous
+    caller, never a 401.
+    """
+    header = request.headers.get("Authorization")
+    if header is None:
+        return False
+    try:
+        user = await authenticate(bearer_token(header))
+    except NotAuthenticated:
+        return False
+    return user.is_admin
+
+
+def etag_of(view: ProductOut) -> str:
+    """A strong validator: a hash of exactly what the body says."""
+    digest = hashlib.sha256(orjson.dumps(view.model_dump(mode="json"))).hexdigest()
+    return f'"{digest[:32]}"'
+
+
+def _matches(etag: str, if_none_match: str | None) -> bool:
+    if not if_none_match:
+        return False
+    # If-None-Match compares weakly (RFC 9110 §13.1.2): W/ is ignored.
+    candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in candidates or etag in candidates
+
+
+@blueprint.get("")
+@validate_querystring(ProductQuery)
+@validate_response(ProductPage, 200)
+@validate_response(Problem, 422)
+@tag(["products"])
+async def list_products(query_args: ProductQuery) -> ProductPage:
+    """List the catalog."""
+    include_inactive = query_args.include_inactive and await viewer_is_admin()
+    filters = query_args.model_dump(exclude={"include_inactive"})
+    result = await products.list_products(
+        get_session(), include_inactive=include_inactive, **filters
+    )
+    page = result.as_dict() | {"items": [_out(p) for p in result.items]}
+    return ProductPage(**page)
+
+
+@blueprint.get("/<int:product_id>")
+@validate_response(ProductOut, 200)
+@validate_response(Problem, 404)
+@tag(["products"])
+async def get_product(
+    product_id: int,
+) -> Response | tuple[ProductOut, int, dict[str, str]]:
+    """Get one product (with an ETag; If-None-Match gives 304)."""
+    product = await products.get_product(
+        get_session(), product_id, include_inactive=await viewer_is_admin()
+    )
+    view = _out(product)
+    etag = etag_of(view)
+    if _matches(etag, request.headers.get("If-None-Match")):
+        return Response(b"", status=304, headers={"ETag": etag})
+    return view, 200, {"ETag": etag}
+
+
+@blueprint.post("")
+@admin_required
+@validate_request(ProductCreate)
+@validate_response(ProductOut, 201)
+@validate_response(Problem, 401)
+@validate_response(Problem, 403)
+@validate_response(Problem, 409)
+@validate_response(Problem, 422)
+@tag(["products"])
+async def create_product(data: ProductCreate) -> tuple[ProductOut, int]:
+    """Add a product (admin)."""
+    product = await products.create_product(get_session(), **data.model_dump())
+    return _out(product), 201
+
+
+@blueprint.patch("/<int:product_id>")
+@admin_required
+@validate_request(ProductUpdate)
+@validate_response(ProductOut, 200)
+@validate_response(Problem, 401)
+@validate_response(Problem, 403)
+@validate_response(Problem, 404)
+@validate_response(Problem, 409)
+@validate_response(Problem, 422)
+@tag(["products"])
+async def update_product(product_id: int, data: ProductUpdate) -> ProductOut:
+    """Change a product (admin)."""
+    product = await products.update_product(
+        get_session(), product_id, changes=data.changes()
+    )
+    return _out(product)
+
+
+@blueprint.delete("/<int:product_id>")
+@admin_required
+@validate_response(Problem, 401)
+@validate_response(Problem, 403)
+@validate_response(Problem, 404)
+@tag(["products"])
+async def delete_product(product_id: int) -> tuple[str, int]:
+    """Retire a product (admin; soft delete)."""
+    await products.deactivate_product(get_session(), product_id)
+    return "", 204

@@ -1,0 +1,87 @@
+"""Product bodies, query string and output."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import Field, model_validator
+
+from backend.schemas.common import InputSchema, OutputSchema, Page, PageQuery
+
+if TYPE_CHECKING:
+    from backend.models import Product
+
+Sku = Annotated[str, Field(min_length=1, max_length=64)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Description = Annotated[str, Field(max_length=5000)]
+PriceCents = Annotated[int, Field(ge=0, le=100_000_000)]
+Stock = Annotated[int, Field(ge=0, le=1_000_000)]
+ProductSort = Literal[
+    "id", "name", "-name", "price_cents", "-price_cents", "created_at", "-created_at"
+]
+# Fields a PATCH may send as null: only the optional description.
+_NULLABLE = frozenset({"description"})
+
+
+class ProductCreate(InputSchema):
+    sku: Sku
+    name: Name
+    description: Description | None = None
+    price_cents: PriceCents
+    stock: Stock
+
+
+class ProductUpdate(InputSchema):
+    """Any create field, plus `is_active`; only the fields sent are changed."""
+
+    sku: Sku | None = None
+    name: Name | None = None
+    description: Description | None = None
+    price_cents: PriceCents | None = None
+    stock: Stock | None = None
+    is_active: bool | None = None
+
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> ProductUpdate:
+        for name in self.model_fields_set - _NULLABLE:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} may not be null")
+        return self
+
+    def changes(self) -> dict[str, object]:
+        return self.model_dump(include=self.model_fields_set)
+
+
+class ProductQuery(PageQuery):
+    q: str | None = Field(default=None, max_length=200)
+    min_price_cents: int | None = Field(default=None, ge=0)
+    max_price_cents: int | None = Field(default=None, ge=0)
+    in_stock: bool | None = None
+    sort: ProductSort = "id"
+    include_inactive: bool = False
+
+
+class ProductOut(OutputSchema):
+    id: int
+    sku: str
+    name: str
+    description: str | None
+    price_cents: int
+    currency: str
+    stock: int
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, product: Product, currency: str) -> ProductOut:
+        """The API view of `product`; the currency comes from configuration."""
+        names = cls.model_fields.keys() - {"currency"}
+        return cls(
+            currency=currency, **{name: getattr(product, name) for name in names}
+        )
+
+
+class ProductPage(Page[ProductOut]):
+    pass

@@ -1,0 +1,124 @@
+"""The catalog: searching, reading and editing products."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.errors import Conflict, NotFound
+from backend.models import Product
+from backend.services.pagination import PageResult, paginate
+
+_SORTS: dict[str, ColumnElement[Any]] = {
+    "id": Product.id.asc(),
+    "name": Product.name.asc(),
+    "-name": Product.name.desc(),
+    "price_cents": Product.price_cents.asc(),
+    "-price_cents": Product.price_cents.desc(),
+    "created_at": Product.created_at.asc(),
+    "-created_at": Product.created_at.desc(),
+}
+
+
+def _contains(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, with `%` and `_` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _filtered(
+    q: str | None,
+    min_price_cents: int | None,
+    max_price_cents: int | None,
+    in_stock: bool | None,
+) -> Select[Product]:
+    statement = select(Product)
+    if q:
+        pattern = _contains(q)
+        statement = statement.where(
+            or_(
+                *(
+                    column.ilike(pattern, escape="\\")
+                    for column in (Product.name, Product.sku, Product.description)
+                )
+            )
+        )
+    if min_price_cents is not None:
+        statement = statement.where(Product.price_cents >= min_price_cents)
+    if max_price_cents is not None:
+        statement = statement.where(Product.price_cents <= max_price_cents)
+    if in_stock is not None:
+        statement = statement.where(
+            Product.stock > 0 if in_stock else Product.stock == 0
+        )
+    return statement
+
+
+async def list_products(
+    session: AsyncSession,
+    *,
+    q: str | None = None,
+    min_price_cents: int | None = None,
+    max_price_cents: int | None = None,
+    in_stock: bool | None = None,
+    sort: str = "id",
+    include_inactive: bool = False,
+    page: int = 1,
+    per_page: int = 20,
+) -> PageResult[Product]:
+    """One page of the catalog; ties in any sort are broken by id ascending."""
+    statement = _filtered(q, min_price_cents, max_price_cents, in_stock)
+    if not include_inactive:
+        statement = statement.where(Product.is_active.is_(True))
+    statement = statement.order_by(_SORTS[sort], Product.id.asc())
+    return await paginate(session, statement, page=page, per_page=per_page)
+
+
+async def get_product(
+    session: AsyncSession, product_id: int, *, include_inactive: bool = False
+) -> Product:
+    """The product; 404 when unknown, or inactive and `include_inactive` is off."""
+    product = await session.get(Product, product_id)
+    if product is None or not (product.is_active or include_inactive):
+        raise NotFound("No such product.")
+    return product
+
+
+async def _write_unique_sku(
+    session: AsyncSession, product: Product, changes: dict[str, Any]
+) -> None:
+    # The unique index decides, never a prior look-up: two racing writers
+    # cannot both pass a check. The savepoint keeps the session usable.
+    try:
+        async with session.begin_nested():
+            for name, value in changes.items():
+                setattr(product, name, value)
+            session.add(product)
+    except IntegrityError as error:
+        raise Conflict("That SKU is already taken.", code="sku_taken") from error
+
+
+async def create_product(session: AsyncSession, **fields: Any) -> Product:
+    """Add a product; a SKU taken case-insensitively is 409 `sku_taken`."""
+    product = Product()
+    await _write_unique_sku(session, product, fields)
+    return product
+
+
+async def update_product(
+    session: AsyncSession, product_id: int, *, changes: dict[str, Any]
+) -> Product:
+    """Apply `changes` to any product, active or not (admins edit both)."""
+    product = await get_product(session, product_id, include_inactive=True)
+    await _write_unique_sku(session, product, changes)
+    return product
+
+
+async def deactivate_product(session: AsyncSession, product_id: int) -> None:
+    """Soft delete: the product leaves the catalog; past orders keep their lines."""
+    product = await get_product(session, product_id, include_inactive=True)
+    product.is_active = False
+    await session.flush()
