@@ -6,10 +6,11 @@ from quart import Quart
 from quart_cors import cors
 from quart_schema import QuartSchema
 
-from backend import cli, errors, health, logs, web
+from backend import asyncapi, cli, errors, events, health, logs, mail, web
 from backend.api import register_apis
 from backend.config import Settings
 from backend.db import Database
+from backend.ratelimit import RateLimiter
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import TokenService
 
@@ -44,8 +45,12 @@ def create_app(settings: Settings | None = None) -> Quart:
     web.init_app(app)
     errors.register_error_handlers(app)
     Database(settings).init_app(app)
+    events.init_app(app)
+    RateLimiter(settings).init_app(app)
+    mail.Mailer(mail.sender_for(settings)).init_app(app)
 
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(asyncapi.blueprint)
     register_apis(app)
     cli.init_app(app)
 

@@ -1,14 +1,34 @@
-"""Authentication: who a token belongs to, checked against live state."""
+"""Authentication: credentials, login sessions and refresh-token rotation.
+
+A login opens an `AuthSession`; every token descended from it carries its id.
+Each refresh token is a `RefreshToken` row claimed exactly once by a
+conditional UPDATE; presenting a claimed one again revokes the whole session.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.errors import NotAuthenticated
-from backend.models import AuthSession, User
+from backend.errors import NotAuthenticated, PermissionDenied
+from backend.models import AuthSession, RefreshToken, User
 from backend.models.base import utcnow
-from backend.security.tokens import AccessClaims
+from backend.security.passwords import PasswordHasher
+from backend.security.tokens import AccessClaims, TokenService
+from backend.services import users
+
+INVALID_CREDENTIALS = "invalid_credentials"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    access_token: str
+    refresh_token: str
+    expires_in: int
 
 
 async def load_token_user(session: AsyncSession, claims: AccessClaims) -> User:
@@ -30,3 +50,167 @@ async def load_token_user(session: AsyncSession, claims: AccessClaims) -> User:
     if user is None:
         raise NotAuthenticated("The token has been revoked.")
     return user
+
+
+async def authenticate(
+    session: AsyncSession, *, hasher: PasswordHasher, login: str, password: str
+) -> User:
+    """The active user with these credentials; one answer for every failure."""
+    user = await users.find_user_by_login(session, login)
+    # Unknown users are checked against a dummy hash: timing reveals nothing.
+    valid = await hasher.verify(user.password_hash if user else None, password)
+    if user is None or not valid or not user.is_active:
+        raise NotAuthenticated("Wrong username or password.", code=INVALID_CREDENTIALS)
+    if hasher.needs_rehash(user.password_hash):
+        user.password_hash = await hasher.hash(password)
+    return user
+
+
+async def _issue(
+    session: AsyncSession,
+    *,
+    tokens: TokenService,
+    user: User,
+    session_id: str,
+    parent_jti: str | None = None,
+) -> IssuedTokens:
+    jti = str(uuid.uuid4())
+    expires_at = utcnow() + timedelta(seconds=tokens.refresh_ttl)
+    session.add(
+        RefreshToken(
+            jti=jti, session_id=session_id, parent_jti=parent_jti, expires_at=expires_at
+        )
+    )
+    await session.flush()
+    return IssuedTokens(
+        access_token=tokens.issue_access(
+            user_id=user.id, session_id=session_id, token_version=user.token_version
+        ),
+        refresh_token=tokens.issue_refresh(
+            user_id=user.id, session_id=session_id, jti=jti
+        ),
+        expires_in=tokens.access_ttl,
+    )
+
+
+async def start_session(
+    session: AsyncSession, *, tokens: TokenService, user: User
+) -> IssuedTokens:
+    """Open a login session for `user` and issue its first token pair."""
+    login = AuthSession(
+        id=str(uuid.uuid4()),
+        user_id=user.id,
+        expires_at=utcnow() + timedelta(seconds=tokens.refresh_ttl),
+    )
+    session.add(login)
+    await session.flush()
+    return await _issue(session, tokens=tokens, user=user, session_id=login.id)
+
+
+async def rotate_refresh_token(
+    session: AsyncSession, *, tokens: TokenService, token: str
+) -> tuple[User, IssuedTokens]:
+    """Use up `token` and issue the next pair of its session."""
+    claims = tokens.decode_refresh(token)
+    now = utcnow()
+    claimed = await session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.jti == claims.jti,
+            RefreshToken.session_id == claims.session_id,
+            RefreshToken.used_at.is_(None),
+            RefreshToken.expires_at > now,
+        )
+        .values(used_at=now)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        await _revoke_on_reuse(session, claims.jti, claims.session_id)
+        raise NotAuthenticated("The refresh token is invalid or used up.")
+    found = await session.execute(
+        select(User, AuthSession)
+        .join(AuthSession, AuthSession.user_id == User.id)
+        .where(
+            AuthSession.id == claims.session_id,
+            User.id == claims.user_id,
+            User.is_active.is_(True),
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > now,
+        )
+    )
+    row = found.one_or_none()
+    if row is None:
+        raise NotAuthenticated("The session has ended.")
+    user, login = row
+    login.expires_at = now + timedelta(seconds=tokens.refresh_ttl)
+    issued = await _issue(
+        session, tokens=tokens, user=user, session_id=login.id, parent_jti=claims.jti
+    )
+    return user, issued
+
+
+async def _revoke_on_reuse(session: AsyncSession, jti: str, session_id: str) -> None:
+    used = await session.scalar(
+        select(RefreshToken.jti).where(
+            RefreshToken.jti == jti,
+            RefreshToken.session_id == session_id,
+            RefreshToken.used_at.is_not(None),
+        )
+    )
+    if used is None:
+        return
+    await revoke_sessions(session, session_ids=[session_id])
+    # The request ends in 401 and its transaction is rolled back; the
+    # revocation of a stolen token's session must survive that, so it is
+    # committed here, the one place a service commits.
+    await session.commit()
+
+
+async def revoke_sessions(
+    session: AsyncSession,
+    *,
+    session_ids: list[str] | None = None,
+    user_id: int | None = None,
+    keep: str | None = None,
+) -> None:
+    """Revoke the given sessions, or every session of `user_id` except `keep`."""
+    statement = update(AuthSession).where(AuthSession.revoked_at.is_(None))
+    if session_ids is not None:
+        statement = statement.where(AuthSession.id.in_(session_ids))
+    if user_id is not None:
+        statement = statement.where(AuthSession.user_id == user_id)
+    if keep is not None:
+        statement = statement.where(AuthSession.id != keep)
+    await session.execute(statement.values(revoked_at=utcnow()))
+
+
+async def logout(
+    session: AsyncSession,
+    *,
+    tokens: TokenService,
+    claims: AccessClaims,
+    refresh_token: str | None,
+) -> None:
+    """End the current session (and the refresh token's, if it is the user's)."""
+    session_ids = [claims.session_id]
+    if refresh_token is not None:
+        session_ids.append(tokens.decode_refresh(refresh_token).session_id)
+    await revoke_sessions(session, session_ids=session_ids, user_id=claims.user_id)
+
+
+async def change_password(
+    session: AsyncSession,
+    *,
+    hasher: PasswordHasher,
+    user: User,
+    current_session_id: str,
+    current_password: str,
+    new_password: str,
+) -> None:
+    """Set a new password and revoke every other session of the user."""
+    if not await hasher.verify(user.password_hash, current_password):
+        raise PermissionDenied(
+            "The current password is wrong.", code=INVALID_CREDENTIALS
+        )
+    user.password_hash = await hasher.hash(new_password)
+    await session.flush()
+    await revoke_sessions(session, user_id=user.id, keep=current_session_id)

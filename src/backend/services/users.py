@@ -1,14 +1,23 @@
-"""Users: creation and lookup."""
+"""Users: registration, lookup, the per-role allow-list of writable fields."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.errors import Conflict, NotFound
+from backend.errors import Conflict, NotFound, PermissionDenied
+from backend.mail import Mailer, welcome_email
 from backend.models import User
 from backend.security.passwords import PasswordHasher
+from backend.services import auth
+from backend.services.pagination import PageResult, paginate
+
+# What each role may write through PATCH/PUT /users/{id}; nothing else is ever set.
+USER_WRITABLE = frozenset({"email", "first_name", "last_name"})
+ADMIN_WRITABLE = USER_WRITABLE | {"is_active", "is_admin"}
 
 
 def _conflict_for(error: IntegrityError) -> Conflict:
@@ -17,6 +26,13 @@ def _conflict_for(error: IntegrityError) -> Conflict:
     if "email" in message:
         return Conflict("That email address is already registered.", code="email_taken")
     return Conflict("That username is taken.", code="username_taken")
+
+
+async def _flush_unique(session: AsyncSession) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as error:
+        raise _conflict_for(error) from error
 
 
 async def create_user(
@@ -40,10 +56,16 @@ async def create_user(
         is_admin=is_admin,
     )
     session.add(user)
-    try:
-        await session.flush()
-    except IntegrityError as error:
-        raise _conflict_for(error) from error
+    await _flush_unique(session)
+    return user
+
+
+async def register_user(
+    session: AsyncSession, *, hasher: PasswordHasher, mailer: Mailer, **fields: Any
+) -> User:
+    """Create a user and send the welcome email once the request is done."""
+    user = await create_user(session, hasher=hasher, **fields)
+    mailer.send_later(welcome_email(to=user.email, username=user.username))
     return user
 
 
@@ -62,6 +84,71 @@ async def get_user(session: AsyncSession, user_id: int) -> User:
     if user is None:
         raise NotFound("No such user.")
     return user
+
+
+async def get_visible_user(session: AsyncSession, *, actor: User, user_id: int) -> User:
+    """The user `user_id` as `actor` may see it: only themselves unless admin."""
+    if actor.id == user_id:
+        return actor
+    if not actor.is_admin:
+        raise PermissionDenied("You may only access your own account.")
+    return await get_user(session, user_id)
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def list_users(
+    session: AsyncSession,
+    *,
+    q: str | None,
+    is_active: bool | None,
+    page: int,
+    per_page: int,
+) -> PageResult[User]:
+    statement: Select[Any] = select(User).order_by(User.id)
+    if q:
+        pattern = f"%{_escape_like(q.lower())}%"
+        statement = statement.where(
+            or_(
+                func.lower(User.username).like(pattern, escape="\\"),
+                User.email.like(pattern, escape="\\"),
+            )
+        )
+    if is_active is not None:
+        statement = statement.where(User.is_active.is_(is_active))
+    return await paginate(session, statement, page=page, per_page=per_page)
+
+
+async def update_user(
+    session: AsyncSession, *, actor: User, user_id: int, changes: dict[str, Any]
+) -> User:
+    """Apply `changes` if every field is in the actor's allow-list, else 403."""
+    user = await get_visible_user(session, actor=actor, user_id=user_id)
+    allowed = ADMIN_WRITABLE if actor.is_admin else USER_WRITABLE
+    refused = sorted(set(changes) - allowed)
+    if refused:
+        raise PermissionDenied(f"You may not change {', '.join(refused)}.")
+    for field in sorted(allowed & set(changes)):
+        setattr(user, field, changes[field])
+    await _flush_unique(session)
+    if changes.get("is_active") is False:
+        await _end_every_session(session, user)
+    return user
+
+
+async def deactivate_user(session: AsyncSession, *, actor: User, user_id: int) -> None:
+    """Soft delete: the account stays, its tokens and logins stop working."""
+    user = await get_visible_user(session, actor=actor, user_id=user_id)
+    user.is_active = False
+    await _end_every_session(session, user)
+
+
+async def _end_every_session(session: AsyncSession, user: User) -> None:
+    user.token_version += 1
+    await session.flush()
+    await auth.revoke_sessions(session, user_id=user.id)
 
 
 async def create_admin(

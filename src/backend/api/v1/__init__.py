@@ -6,6 +6,14 @@ from quart import Blueprint
 
 blueprints: list[Blueprint] = []
 
-from backend.api.v1 import products  # noqa: E402
+from backend.api.v1 import orders, products  # noqa: E402
 
-blueprints += [products.blueprint]
+blueprints += [products.blueprint, orders.blueprint]
+
+from backend.api.v1 import auth, users  # noqa: E402
+
+blueprints += [auth.blueprint, users.blueprint]
+
+from backend.api.v1 import order_events  # noqa: E402
+
+blueprints += [order_events.blueprint]

@@ -1,0 +1,183 @@
+"""Auth routes: register, login, refresh, logout, me, change-password."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, Response, request
+from quart_schema import tag, validate_request, validate_response
+
+from backend.auth import (
+    bearer_token,
+    current_claims,
+    current_user,
+    get_hasher,
+    get_tokens,
+    login_required,
+)
+from backend.db import get_session
+from backend.mail import get_mailer
+from backend.models import User
+from backend.ratelimit import Limit, rate_exempt, rate_limit
+from backend.schemas.auth import (
+    AuthOut,
+    ChangePasswordIn,
+    LoginIn,
+    LogoutIn,
+    RefreshIn,
+    RegisterIn,
+    TokenPair,
+)
+from backend.schemas.common import Problem
+from backend.schemas.user import UserOut
+from backend.services import auth, users
+from backend.services.auth import IssuedTokens
+
+blueprint = Blueprint("auth", __name__, url_prefix="/auth")
+
+# Registration shares one per-address budget with POST /users.
+REGISTER_LIMIT = Limit("register", lambda s: s.register_limit)
+LOGIN_LIMITS = (
+    Limit("login", lambda s: s.login_limit),
+    Limit(
+        "login-account", lambda s: s.login_limit, lambda kw: kw["data"].username.lower()
+    ),
+)
+# A stolen access token must not give unlimited guesses at the current password.
+PASSWORD_LIMIT = Limit(
+    "password", lambda s: s.login_limit, lambda _kw: str(current_user().id)
+)
+
+
+@blueprint.after_request
+def _no_store(response: Response) -> Response:
+    # Tokens and personal data must not be kept by caches or proxies.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _auth_out(user: User, issued: IssuedTokens) -> AuthOut:
+    return AuthOut(
+        access_token=issued.access_token,
+        refresh_token=issued.refresh_token,
+        expires_in=issued.expires_in,
+        user=UserOut.model_validate(user),
+    )
+
+
+@blueprint.post("/register")
+@tag(["auth"])
+@validate_request(RegisterIn)
+@validate_response(AuthOut, 201)
+@validate_response(Problem, 409)
+@validate_response(Problem, 422)
+@validate_response(Problem, 429)
+@validate_response(Problem, 503)
+@rate_limit(REGISTER_LIMIT)
+async def register(data: RegisterIn) -> tuple[AuthOut, int]:
+    """Create an account and log it in."""
+    session = get_session()
+    user = await users.register_user(
+        session,
+        hasher=get_hasher(),
+        mailer=get_mailer(),
+        **data.model_dump(exclude={"password_confirm"}),
+    )
+    issued = await auth.start_session(session, tokens=get_tokens(), user=user)
+    return _auth_out(user, issued), 201
+
+
+@blueprint.post("/login")
+@tag(["auth"])
+@validate_request(LoginIn)
+@validate_response(AuthOut, 200)
+@validate_response(Problem, 401)
+@validate_response(Problem, 422)
+@validate_response(Problem, 429)
+@validate_response(Problem, 503)
+@rate_limit(*LOGIN_LIMITS)
+async def login(data: LoginIn) -> AuthOut:
+    """Log in with a username or email and a password."""
+    session = get_session()
+    user = await auth.authenticate(
+        session, hasher=get_hasher(), login=data.username, password=data.password
+    )
+    return _auth_out(
+        user, await auth.start_session(session, tokens=get_tokens(), user=user)
+    )
+
+
+@blueprint.post("/refresh")
+@tag(["auth"])
+@validate_request(RefreshIn)
+@validate_response(TokenPair, 200)
+@validate_response(Problem, 401)
+@validate_response(Problem, 422)
+@rate_exempt("refresh tokens are signed and single-use; there is nothing to guess")
+async def refresh(data: RefreshIn) -> TokenPair:
+    """Exchange a refresh token (body or Bearer header) for a new pair."""
+    token = data.refresh_token or bearer_token(request.headers.get("Authorization"))
+    _user, issued = await auth.rotate_refresh_token(
+        get_session(), tokens=get_tokens(), token=token
+    )
+    return TokenPair(**_pair(issued))
+
+
+def _pair(issued: IssuedTokens) -> dict[str, Any]:
+    return {
+        "access_token": issued.access_token,
+        "refresh_token": issued.refresh_token,
+        "expires_in": issued.expires_in,
+    }
+
+
+@blueprint.post("/logout")
+@tag(["auth"])
+@login_required
+@validate_request(LogoutIn)
+@validate_response(Problem, 401)
+@validate_response(Problem, 422)
+@rate_exempt("needs a valid access token and only ends sessions")
+async def logout(data: LogoutIn) -> tuple[str, int]:
+    """End the current session: its refresh and access tokens stop working."""
+    await auth.logout(
+        get_session(),
+        tokens=get_tokens(),
+        claims=current_claims(),
+        refresh_token=data.refresh_token,
+    )
+    return "", 204
+
+
+@blueprint.get("/me")
+@tag(["auth"])
+@login_required
+@validate_response(UserOut, 200)
+@validate_response(Problem, 401)
+@rate_exempt("needs a valid access token and reads only the caller's account")
+async def me() -> UserOut:
+    """The logged-in user."""
+    return UserOut.model_validate(current_user())
+
+
+@blueprint.post("/change-password")
+@tag(["auth"])
+@login_required
+@validate_request(ChangePasswordIn)
+@validate_response(Problem, 401)
+@validate_response(Problem, 403)
+@validate_response(Problem, 422)
+@validate_response(Problem, 429)
+@validate_response(Problem, 503)
+@rate_limit(PASSWORD_LIMIT)
+async def change_password(data: ChangePasswordIn) -> tuple[str, int]:
+    """Change the password; every other session of the user is revoked."""
+    await auth.change_password(
+        get_session(),
+        hasher=get_hasher(),
+        user=current_user(),
+        current_session_id=current_claims().session_id,
+        current_password=data.current_password,
+        new_password=data.new_password,
+    )
+    return "", 204

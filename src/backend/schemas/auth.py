@@ -1,0 +1,68 @@
+"""Auth bodies and token responses."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from backend.schemas.common import InputSchema
+from backend.schemas.user import (
+    NewPassword,
+    RawPassword,
+    UserCreate,
+    UserOut,
+    confirmation_matches,
+)
+
+RegisterIn = UserCreate
+
+
+class LoginIn(InputSchema):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=320)]
+    password: RawPassword
+
+
+class OptionalBody(InputSchema):
+    """A body that may be empty: no body reads as `{}`."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_empty_object(cls, data: Any) -> Any:
+        return {} if data is None else data
+
+
+class RefreshIn(OptionalBody):
+    refresh_token: str | None = None
+
+
+class LogoutIn(OptionalBody):
+    refresh_token: str | None = None
+
+
+class ChangePasswordIn(InputSchema):
+    current_password: RawPassword
+    new_password: NewPassword
+    new_password_confirm: RawPassword
+
+    @field_validator("new_password_confirm")
+    @classmethod
+    def _confirmed(cls, value: str, info: ValidationInfo) -> str:
+        return confirmation_matches(value, info, "new_password")
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+
+
+class AuthOut(TokenPair):
+    user: UserOut
