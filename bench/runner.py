@@ -1,0 +1,177 @@
+"""Runs the chosen scenarios in order, each server started once and stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import traceback
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from backend.config import Settings
+from bench import dataset, scenarios
+from bench.fanout import fan_out
+from bench.pgbench import run_pgbench
+from bench.report import Row
+from bench.scenarios import Files, Plan
+from bench.server import Server, service_env
+from bench.wrk import LoadResult
+
+SCENARIOS = (
+    "read-one",
+    "read-list",
+    "many-clients",
+    "place-order",
+    "login-storm",
+    "fan-out",
+)
+ORDER_CONNS = 64
+READ_CONNS = (64, 256)
+FANOUT_COUNTS = (1_000, 10_000)
+
+
+class Runner:
+    def __init__(self, dsn: str, workdir: Path, *, quick: bool) -> None:
+        self.dsn = dsn
+        self.workdir = workdir
+        self.plan = Plan.for_mode(quick)
+        self.env = service_env(dsn)
+        self.data: dataset.Dataset | None = None
+        self.server: Server | None = None
+        self.rows: list[Row] = []
+
+    def seed(self) -> None:
+        settings = Settings(
+            app_env="testing",
+            database_url=self.env["DATABASE_URL"],
+            secret_key=self.env["SECRET_KEY"],
+            jwt_secret_key=self.env["JWT_SECRET_KEY"],
+            access_token_ttl=3600,
+        )
+        self.data = asyncio.run(dataset.seed(self.dsn, settings))
+        self.files = Files(
+            tokens=self._write("tokens.txt", self.data.user_tokens),
+            admin_tokens=self._write("admin_tokens.txt", self.data.admin_tokens),
+            usernames=self._write("usernames.txt", self.data.usernames[:50]),
+        )
+
+    def _write(self, name: str, lines: list[str]) -> Path:
+        path = self.workdir / name
+        path.write_text("\n".join(lines) + "\n")
+        return path
+
+    def _start(self, app: str, health: str) -> Server:
+        self.stop()
+        self.server = Server(app, self.env, self.workdir / "server.log")
+        self.server.start(health_path=health)
+        return self.server
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def run(self, chosen: list[str]) -> list[Row]:
+        ceilings = self._ceilings(chosen)
+        server = self._start("backend.asgi:app", "/health")
+        print(f"service up on {server.url}; workers=2, APP_ENV=production", flush=True)
+        for name in chosen:
+            self._guard(name, partial(self._scenario, name, server, ceilings))
+        return self.rows
+
+    def _guard(self, name: str, action: Callable[[], None]) -> None:
+        """Run one scenario; a failure becomes a FAIL row, not a lost run."""
+        print(f"running {name} ...", flush=True)
+        try:
+            action()
+        except Exception as error:  # noqa: BLE001 - reported in the table
+            traceback.print_exc()
+            self.rows.append(Row(name, 0, target=f"did not run: {error}", passed=False))
+
+    def _ceilings(self, chosen: list[str]) -> dict[str, LoadResult]:
+        ceilings: dict[str, LoadResult] = {}
+        if "read-one" in chosen:
+            server = self._start("bench.ceiling_app:app", "/api/v1/products/1")
+            scenarios.warm_up(server.url, "read_one.lua", self.plan)
+            for conns in READ_CONNS:
+                row, ceilings[f"read-one-{conns}"] = scenarios.wrk_row(
+                    "ceiling: raw ASGI+asyncpg",
+                    server.url,
+                    "read_one.lua",
+                    conns,
+                    self.plan,
+                )
+                self.rows.append(row)
+            self.stop()
+        if "place-order" in chosen:
+            load = run_pgbench(self.dsn, clients=ORDER_CONNS, seconds=self.plan.seconds)
+            ceilings["place-order"] = load
+            self.rows.append(
+                Row.from_load("ceiling: pgbench order txn", ORDER_CONNS, load)
+            )
+        return ceilings
+
+    def _scenario(
+        self, name: str, server: Server, ceilings: dict[str, LoadResult]
+    ) -> None:
+        base, plan = server.url, self.plan
+        assert self.data is not None
+        probes = {
+            "read-one": ("GET", "/api/v1/products/1"),
+            "read-list": ("GET", "/api/v1/products?per_page=20"),
+            "many-clients": ("GET", "/api/v1/products/1"),
+            "place-order": ("POST", "/api/v1/orders"),
+            "login-storm": ("POST", "/api/v1/auth/login"),
+            "fan-out": ("POST", "/api/v1/orders"),
+        }
+        method, path = probes[name]
+        missing = scenarios.route_missing(base + path, method, json={})
+        if missing:
+            self.rows.append(Row(name, 0, target=f"skipped: {missing}", passed=False))
+            return
+        if name == "read-one":
+            scenarios.warm_up(base, "read_one.lua", plan)
+            for conns in READ_CONNS:
+                ceiling = ceilings.get(f"read-one-{conns}")
+                self.rows.append(scenarios.read_one(base, conns, plan, ceiling))
+        elif name == "read-list":
+            scenarios.warm_up(base, "read_list.lua", plan)
+            for conns in READ_CONNS:
+                self.rows.append(scenarios.read_list(base, conns, plan))
+        elif name == "many-clients":
+            self.rows.append(scenarios.many_clients(base, plan))
+        elif name == "place-order":
+            self._place_order(base, ceilings.get("place-order"))
+        elif name == "login-storm":
+            self.rows.extend(scenarios.login_storm(base, plan, self.files))
+        elif name == "fan-out":
+            for count in FANOUT_COUNTS:
+                self.rows.append(
+                    fan_out(
+                        server,
+                        self.dsn,
+                        count,
+                        plan.fanout_seconds,
+                        self.files,
+                        self.data.user_tokens,
+                    )
+                )
+
+    def _place_order(self, base: str, ceiling: LoadResult | None) -> None:
+        assert self.data is not None
+        row, _ = scenarios.place_order(
+            base, ORDER_CONNS, self.plan, self.files, ceiling
+        )
+        broken = asyncio.run(
+            dataset.check_stock_invariant(self.dsn, self.data.initial_stock)
+        )
+        row.extra["invariant_broken_products"] = broken
+        row.target += ", stock invariant"
+        row.passed = bool(row.passed) and broken == 0
+        verdict = "holds" if broken == 0 else f"BROKEN for {broken} products"
+        print(
+            f"stock invariant: {verdict} (stock + units in non-cancelled orders"
+            " = initial stock)",
+            flush=True,
+        )
+        self.rows.append(row)

@@ -1,0 +1,169 @@
+"""The HTTP scenarios: each drives the running service and returns table rows."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.report import Row
+from bench.stats import percentile
+from bench.wrk import LoadResult, run_wrk
+
+LOGIN_STORM_CONNS = 50
+PROBE_INTERVAL_S = 0.005
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How long each measurement lasts; `--quick` shortens every one."""
+
+    seconds: float
+    warmup: float
+    fanout_seconds: float
+    login_idle: float
+
+    @classmethod
+    def for_mode(cls, quick: bool) -> Plan:
+        if quick:
+            return cls(seconds=4, warmup=1, fanout_seconds=4, login_idle=2)
+        return cls(seconds=20, warmup=3, fanout_seconds=15, login_idle=5)
+
+
+@dataclass(frozen=True)
+class Files:
+    tokens: Path
+    admin_tokens: Path
+    usernames: Path
+
+
+def route_missing(url: str, method: str = "GET", **kwargs: object) -> str | None:
+    """Why a route cannot be benchmarked yet (not built: 404/405), else None."""
+    try:
+        response = httpx.request(method, url, timeout=5, **kwargs)  # type: ignore[arg-type]
+    except httpx.HTTPError as error:
+        return f"unreachable: {error!r}"
+    if response.status_code in (404, 405):
+        return f"{method} {url} answers {response.status_code}: route not available"
+    return None
+
+
+def wrk_row(
+    scenario: str,
+    base: str,
+    script: str,
+    conns: int,
+    plan: Plan,
+    args: dict[str, str] | None = None,
+) -> tuple[Row, LoadResult]:
+    load = run_wrk(base, script, connections=conns, seconds=plan.seconds, args=args)
+    return Row.from_load(scenario, conns, load), load
+
+
+def warm_up(
+    base: str, script: str, plan: Plan, args: dict[str, str] | None = None
+) -> None:
+    run_wrk(base, script, connections=64, seconds=plan.warmup, args=args)
+
+
+def read_one(base: str, conns: int, plan: Plan, ceiling: LoadResult | None) -> Row:
+    row, load = wrk_row("read-one", base, "read_one.lua", conns, plan)
+    ratio_target(row, load, ceiling, minimum=0.8)
+    if conns >= 256:
+        tail_target(row, extra_ok=bool(row.passed))
+    return row
+
+
+def read_list(base: str, conns: int, plan: Plan) -> Row:
+    row, _ = wrk_row("read-list", base, "read_list.lua", conns, plan)
+    if conns >= 256:
+        tail_target(row)
+    return row
+
+
+def many_clients(base: str, plan: Plan) -> Row:
+    row, _ = wrk_row("many-clients", base, "read_one.lua", 1024, plan)
+    row.target = "errors=0, p99<=4x p50"
+    row.passed = row.errors == 0 and row.tail_ok()
+    return row
+
+
+def place_order(
+    base: str, conns: int, plan: Plan, files: Files, ceiling: LoadResult | None
+) -> tuple[Row, LoadResult]:
+    args = {"tokens": str(files.tokens)}
+    row, load = wrk_row("place-order", base, "place_order.lua", conns, plan, args)
+    ratio_target(row, load, ceiling, minimum=0.5)
+    return row, load
+
+
+def ratio_target(
+    row: Row, load: LoadResult, ceiling: LoadResult | None, *, minimum: float
+) -> None:
+    row.target = f">={minimum}x ceiling"
+    if ceiling is not None and ceiling.rps:
+        row.ratio = load.rps / ceiling.rps
+        row.passed = row.ratio >= minimum and load.errors == 0
+
+
+def tail_target(row: Row, *, extra_ok: bool = True) -> None:
+    row.target = (row.target + ", " if row.target else "") + "p99<=4x p50"
+    row.passed = extra_ok and row.tail_ok() and row.errors == 0
+
+
+async def _probe(base: str, seconds: float) -> list[float]:
+    """Sequential GET /health every few ms; the latencies in ms, sorted."""
+    latencies: list[float] = []
+    deadline = time.monotonic() + seconds
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        while time.monotonic() < deadline:
+            start = time.perf_counter()
+            (await client.get("/health")).raise_for_status()
+            latencies.append((time.perf_counter() - start) * 1000)
+            await asyncio.sleep(PROBE_INTERVAL_S)
+    return sorted(latencies)
+
+
+async def _storm(base: str, plan: Plan, files: Files) -> tuple[list[float], LoadResult]:
+    args = {"users": str(files.usernames), "password": "Bench-Password-1"}
+    storm = asyncio.create_task(
+        asyncio.to_thread(
+            run_wrk,
+            base,
+            "login.lua",
+            connections=LOGIN_STORM_CONNS,
+            seconds=plan.seconds,
+            args=args,
+        )
+    )
+    await asyncio.sleep(1)  # let the storm build before measuring
+    during = await _probe(base, plan.seconds - 2)
+    return during, await storm
+
+
+def login_storm(base: str, plan: Plan, files: Files) -> list[Row]:
+    idle = asyncio.run(_probe(base, plan.login_idle))
+    during, logins = asyncio.run(_storm(base, plan, files))
+    idle_p99, during_p99 = percentile(idle, 99), percentile(during, 99)
+    probe = Row(
+        "login-storm /health probe",
+        1,
+        None,
+        percentile(during, 50),
+        during_p99,
+        0,
+        ratio=during_p99 / idle_p99 if idle_p99 else None,
+        target="p99 during <=3x idle",
+        passed=bool(idle_p99) and during_p99 <= 3 * idle_p99,
+        extra={
+            "idle_p50_ms": percentile(idle, 50),
+            "idle_p99_ms": idle_p99,
+            "idle_samples": len(idle),
+            "during_samples": len(during),
+        },
+    )
+    storm = Row.from_load("login-storm logins", LOGIN_STORM_CONNS, logins)
+    return [storm, probe]

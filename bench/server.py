@@ -1,0 +1,113 @@
+"""Starting and stopping a Hypercorn process tree, and measuring its memory."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SECRET = "bench-secret-key-that-is-long-enough-0123456789"
+PORT = 8731
+
+
+def service_env(dsn: str) -> dict[str, str]:
+    """The production configuration, plus what the benchmark itself needs."""
+    return {
+        **os.environ,
+        "APP_ENV": "production",
+        "DATABASE_URL": dsn.replace("postgresql://", "postgresql+asyncpg://", 1),
+        "SECRET_KEY": SECRET,
+        "JWT_SECRET_KEY": SECRET + "-jwt",
+        # Tokens are issued before the run and must outlive a full run.
+        "ACCESS_TOKEN_TTL": "3600",
+        # All load comes from 127.0.0.1: a per-address login limit would turn
+        # the login storm into a 429 storm and measure nothing.
+        "RATE_LIMIT_LOGIN": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+@dataclass
+class Server:
+    app: str
+    env: dict[str, str]
+    log_path: Path
+    workers: int = 2
+    port: int = PORT
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, health_path: str = "/health", timeout: float = 30.0) -> None:
+        command = [
+            sys.executable,
+            "-m",
+            "hypercorn",
+            "-c",
+            "hypercorn.toml",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(self.workers),
+            self.app,
+        ]
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            command, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=log
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.app} exited early; see {self.log_path}")
+            try:
+                httpx.get(self.url + health_path, timeout=1)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError(f"{self.app} did not come up; see {self.log_path}")
+
+    def rss_mib(self) -> float:
+        """Resident memory of the server and its workers, in MiB."""
+        if self.process is None:
+            return 0.0
+        return sum(_rss_kib(pid) for pid in _tree(self.process.pid)) / 1024
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _tree(pid: int) -> list[int]:
+    pids = [pid]
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return pids
+    for child in children:
+        pids.extend(_tree(int(child)))
+    return pids
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
