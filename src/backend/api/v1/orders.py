@@ -1,0 +1,112 @@
+"""Orders: place, list, read, cancel, and (admins) move along the status machine."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quart import Blueprint, current_app
+from quart_schema import (
+    tag,
+    validate_headers,
+    validate_querystring,
+    validate_request,
+    validate_response,
+)
+
+from backend.auth import admin_required, current_user, login_required
+from backend.db import get_session
+from backend.schemas.common import Problem
+from backend.schemas.order import (
+    IdempotencyHeaders,
+    OrderCreate,
+    OrderOut,
+    OrderPage,
+    OrderQuery,
+    OrderStatusUpdate,
+)
+from backend.services import orders
+
+blueprint = Blueprint("orders", __name__, url_prefix="/orders")
+
+
+@blueprint.post("")
+@login_required
+@validate_headers(IdempotencyHeaders)
+@validate_request(OrderCreate)
+@validate_response(OrderOut, 201)
+@validate_response(Problem, 401)
+@validate_response(Problem, 404)
+@validate_response(Problem, 409)
+@validate_response(Problem, 422)
+@tag(["orders"])
+async def create_order(
+    data: OrderCreate, headers: IdempotencyHeaders
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Place an order (honours Idempotency-Key)."""
+    placed = await orders.place_order(
+        get_session(),
+        user_id=current_user().id,
+        lines=data.items,
+        currency=current_app.extensions["settings"].currency,
+        idempotency_key=headers.idempotency_key,
+    )
+    return placed.body, 201, {"Idempotent-Replayed": "true"} if placed.replayed else {}
+
+
+@blueprint.get("")
+@login_required
+@validate_querystring(OrderQuery)
+@validate_response(OrderPage, 200)
+@validate_response(Problem, 401)
+@validate_response(Problem, 422)
+@tag(["orders"])
+async def list_orders(query_args: OrderQuery) -> OrderPage:
+    """List orders, newest first (own; admins see all)."""
+    result = await orders.list_orders(
+        get_session(), viewer=current_user(), **query_args.model_dump()
+    )
+    items = [OrderOut.model_validate(order) for order in result.items]
+    return OrderPage(**(result.as_dict() | {"items": items}))
+
+
+@blueprint.get("/<int:order_id>")
+@login_required
+@validate_response(OrderOut, 200)
+@validate_response(Problem, 401)
+@validate_response(Problem, 404)
+@tag(["orders"])
+async def get_order(order_id: int) -> OrderOut:
+    """Get one order (owner or admin)."""
+    order = await orders.get_order(get_session(), order_id, viewer=current_user())
+    return OrderOut.model_validate(order)
+
+
+@blueprint.post("/<int:order_id>/cancel")
+@login_required
+@validate_response(OrderOut, 200)
+@validate_response(Problem, 401)
+@validate_response(Problem, 404)
+@validate_response(Problem, 409)
+@tag(["orders"])
+async def cancel_order(order_id: int) -> dict[str, Any]:
+    """Cancel a pending or paid order; its stock is restored."""
+    return await orders.change_status(
+        get_session(), order_id, viewer=current_user(), status="cancelled"
+    )
+
+
+@blueprint.patch("/<int:order_id>")
+@admin_required
+@validate_request(OrderStatusUpdate)
+@validate_response(OrderOut, 200)
+@validate_response(Problem, 401)
+@validate_response(Problem, 403)
+@validate_response(Problem, 404)
+@validate_response(Problem, 409)
+@validate_response(Problem, 422)
+@tag(["orders"])
+async def update_order_status(order_id: int, data: OrderStatusUpdate) -> dict[str, Any]:
+    """Move an order to another status (admin)."""
+    return await orders.change_status(
+        get_session(), order_id, viewer=current_user(), status=data.status
+    )

@@ -1,0 +1,77 @@
+"""Order bodies, headers, query string and output."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import ConfigDict, Field, model_validator
+
+from backend.schemas.common import (
+    InputSchema,
+    OutputSchema,
+    Page,
+    PageQuery,
+    QuerySchema,
+)
+
+OrderStatus = Literal["pending", "paid", "shipped", "delivered", "cancelled"]
+
+
+class OrderLine(InputSchema):
+    product_id: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=1000)
+
+
+class OrderCreate(InputSchema):
+    items: list[OrderLine] = Field(min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _each_product_once(self) -> OrderCreate:
+        ids = [line.product_id for line in self.items]
+        if len(set(ids)) != len(ids):
+            raise ValueError("each product may appear at most once")
+        return self
+
+
+class IdempotencyHeaders(QuerySchema):
+    """The optional `Idempotency-Key` header of `POST /orders`."""
+
+    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True)
+
+    idempotency_key: str | None = Field(
+        default=None, alias="Idempotency-Key", min_length=1, max_length=255
+    )
+
+
+class OrderQuery(PageQuery):
+    user_id: int | None = None
+    status: OrderStatus | None = None
+
+
+class OrderStatusUpdate(InputSchema):
+    status: OrderStatus
+
+
+class OrderItemOut(OutputSchema):
+    product_id: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price_cents: int
+    line_total_cents: int
+
+
+class OrderOut(OutputSchema):
+    id: int
+    user_id: int
+    status: OrderStatus
+    items: list[OrderItemOut]
+    total_cents: int
+    currency: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrderPage(Page[OrderOut]):
+    pass

@@ -1,0 +1,247 @@
+"""Orders: placing them without overselling, reading them, moving their status.
+
+Stock is taken with one conditional `UPDATE` per line, in ascending product id
+so concurrent orders lock rows in the same order and cannot deadlock each
+other; the database, not a prior read, decides whether a line can be served.
+Each change runs in a savepoint, so a failed line leaves no line taken and the
+request's session clean. The event row is written last, just before commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import ColumnElement, CursorResult, select, true, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from backend.errors import Conflict, NotFound
+from backend.models import IdempotencyKey, Order, OrderItem, Product, User
+from backend.models.base import utcnow
+from backend.schemas.order import OrderLine, OrderOut
+from backend.services import idempotency
+from backend.services.order_events import record_order_event
+from backend.services.pagination import PageResult, paginate
+
+T = TypeVar("T")
+# The only allowed moves; everything else is 409 invalid_transition.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "pending": frozenset({"paid", "cancelled"}),
+    "paid": frozenset({"shipped", "cancelled"}),
+    "shipped": frozenset({"delivered"}),
+}
+# PostgreSQL deadlock_detected and serialization_failure: safe to run again.
+_RETRYABLE = frozenset({"40P01", "40001"})
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedOrder:
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+def order_view(order: Order) -> dict[str, Any]:
+    """The order exactly as the API shows it (also the event snapshot)."""
+    return OrderOut.model_validate(order).model_dump(mode="json")
+
+
+async def _in_savepoint(session: AsyncSession, work: Callable[[], Awaitable[T]]) -> T:
+    """Run `work` in a savepoint; on a deadlock or serialization failure, once more."""
+    for attempt in (1, 2):
+        try:
+            async with session.begin_nested():
+                return await work()
+        except DBAPIError as error:
+            if attempt == 2 or getattr(error.orig, "sqlstate", None) not in _RETRYABLE:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def place_order(
+    session: AsyncSession,
+    *,
+    user_id: int,
+    lines: Sequence[OrderLine],
+    currency: str,
+    idempotency_key: str | None = None,
+) -> PlacedOrder:
+    """Create a pending order, or replay the one this idempotency key made."""
+    claimed: IdempotencyKey | None = None
+    if idempotency_key is not None:
+        canonical = sorted((line.product_id, line.quantity) for line in lines)
+        claim = await idempotency.claim(
+            session,
+            user_id=user_id,
+            key=idempotency_key,
+            fingerprint=idempotency.fingerprint({"items": canonical}),
+        )
+        if isinstance(claim, idempotency.Replay):
+            return PlacedOrder(claim.body, replayed=True)
+        claimed = claim
+    order = await _in_savepoint(
+        session, lambda: _insert_order(session, user_id, lines, currency)
+    )
+    body = order_view(order)
+    if claimed is not None:
+        await idempotency.remember(
+            session, claimed, order_id=order.id, status=201, body=body
+        )
+    await record_order_event(
+        session,
+        order_id=order.id,
+        user_id=user_id,
+        status=order.status,
+        previous_status=None,
+        snapshot=body,
+    )
+    return PlacedOrder(body)
+
+
+async def _take_stock(session: AsyncSession, line: OrderLine) -> OrderItem:
+    taken = (
+        update(Product)
+        .where(
+            Product.id == line.product_id,
+            Product.stock >= line.quantity,
+            Product.is_active.is_(True),
+        )
+        .values(stock=Product.stock - line.quantity, updated_at=utcnow())
+        .returning(Product.sku, Product.name, Product.price_cents)
+        .execution_options(synchronize_session=False)
+    )
+    row = (await session.execute(taken)).one_or_none()
+    if row is None:
+        raise await _unavailable(session, line.product_id)
+    return OrderItem(
+        product_id=line.product_id,
+        sku=row.sku,
+        name=row.name,
+        quantity=line.quantity,
+        unit_price_cents=row.price_cents,
+        line_total_cents=row.price_cents * line.quantity,
+    )
+
+
+async def _unavailable(session: AsyncSession, product_id: int) -> Exception:
+    """Why a line could not be served; read only to word the error."""
+    active = await session.scalar(
+        select(Product.is_active).where(Product.id == product_id)
+    )
+    if not active:
+        return NotFound(
+            "No such product.", code="product_not_found", product_id=product_id
+        )
+    return Conflict(
+        "Not enough stock for this product.",
+        code="insufficient_stock",
+        product_id=product_id,
+    )
+
+
+async def _insert_order(
+    session: AsyncSession, user_id: int, lines: Sequence[OrderLine], currency: str
+) -> Order:
+    taken = {}
+    for line in sorted(lines, key=lambda line: line.product_id):
+        taken[line.product_id] = await _take_stock(session, line)
+    items = [taken[line.product_id] for line in lines]  # as the client listed them
+    order = Order(
+        user_id=user_id,
+        status="pending",
+        total_cents=sum(item.line_total_cents for item in items),
+        currency=currency,
+        items=items,
+    )
+    session.add(order)
+    await session.flush()
+    return order
+
+
+def _visible(viewer: User) -> ColumnElement[bool]:
+    return true() if viewer.is_admin else Order.user_id == viewer.id
+
+
+async def get_order(session: AsyncSession, order_id: int, *, viewer: User) -> Order:
+    """The order if `viewer` owns it or is an admin; otherwise 404, never 403."""
+    order = await session.scalar(
+        select(Order)
+        .options(selectinload(Order.items))
+        .where(Order.id == order_id, _visible(viewer))
+    )
+    if order is None:
+        raise NotFound("No such order.")
+    return order
+
+
+async def list_orders(
+    session: AsyncSession,
+    *,
+    viewer: User,
+    user_id: int | None = None,
+    status: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> PageResult[Order]:
+    """Newest first: the viewer's own orders, or anyone's for an admin."""
+    statement = select(Order).options(selectinload(Order.items)).where(_visible(viewer))
+    if viewer.is_admin and user_id is not None:
+        statement = statement.where(Order.user_id == user_id)
+    if status is not None:
+        statement = statement.where(Order.status == status)
+    statement = statement.order_by(Order.id.desc())
+    return await paginate(session, statement, page=page, per_page=per_page)
+
+
+async def change_status(
+    session: AsyncSession, order_id: int, *, viewer: User, status: str
+) -> dict[str, Any]:
+    """Move the order along an allowed edge; cancelling puts the stock back."""
+    order = await get_order(session, order_id, viewer=viewer)
+    previous = order.status
+    if status not in TRANSITIONS.get(previous, frozenset()):
+        raise _invalid(previous, status)
+    await _in_savepoint(session, lambda: _move(session, order, previous, status))
+    await session.refresh(order, ["status", "updated_at"])
+    body = order_view(order)
+    await record_order_event(
+        session,
+        order_id=order.id,
+        user_id=order.user_id,
+        status=status,
+        previous_status=previous,
+        snapshot=body,
+    )
+    return body
+
+
+def _invalid(previous: str, status: str) -> Conflict:
+    return Conflict(
+        f"An order cannot move from {previous} to {status}.",
+        code="invalid_transition",
+    )
+
+
+async def _move(
+    session: AsyncSession, order: Order, previous: str, status: str
+) -> None:
+    # Conditional on the status we checked: of two racing moves only one
+    # matches the row, the other sees 0 rows and loses with a 409.
+    moved = await session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.status == previous)
+        .values(status=status, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], moved).rowcount != 1:
+        raise _invalid(previous, status)
+    if status == "cancelled":
+        for item in sorted(order.items, key=lambda item: item.product_id):
+            await session.execute(
+                update(Product)
+                .where(Product.id == item.product_id)
+                .values(stock=Product.stock + item.quantity, updated_at=utcnow())
+                .execution_options(synchronize_session=False)
+            )
