@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from backend.schemas.common import (
     InputSchema,
@@ -37,11 +37,18 @@ class OrderCreate(InputSchema):
 class IdempotencyHeaders(QuerySchema):
     """The optional `Idempotency-Key` header of `POST /orders`."""
 
-    model_config = ConfigDict(validate_by_name=True, validate_by_alias=True)
-
     idempotency_key: str | None = Field(
         default=None, alias="Idempotency-Key", min_length=1, max_length=255
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _by_header_name(cls, data: Any) -> Any:
+        # quart-schema passes headers by field name; renaming them to the
+        # alias makes errors name the header (`loc: ["header", "Idempotency-Key"]`).
+        if isinstance(data, dict) and "idempotency_key" in data:
+            data = {"Idempotency-Key": data["idempotency_key"]}
+        return data
 
 
 class OrderQuery(PageQuery):
