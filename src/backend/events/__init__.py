@@ -1,0 +1,65 @@
+"""Order event bus: in memory (one process) or PostgreSQL LISTEN/NOTIFY.
+
+EventBus            start(), stop(), broker (the subscribers of this process)
+├── InMemoryBus     published by the committing session (SQLite, one process)
+└── PostgresBus     NOTIFY wakes a reader of the event table (any workers/hosts)
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+from quart import Quart, current_app
+
+from backend.config import Settings
+from backend.db import get_database
+from backend.events.bus import (
+    CLOSE_GOING_AWAY,
+    CLOSE_TRY_AGAIN_LATER,
+    Broker,
+    EventBus,
+    InMemoryBus,
+    Subscriber,
+    encode_event,
+)
+from backend.events.postgres import PostgresBus
+
+__all__ = [
+    "CLOSE_GOING_AWAY",
+    "CLOSE_TRY_AGAIN_LATER",
+    "Broker",
+    "EventBus",
+    "InMemoryBus",
+    "PostgresBus",
+    "Subscriber",
+    "encode_event",
+    "get_bus",
+    "init_app",
+]
+
+
+def init_app(app: Quart) -> None:
+    """Run the bus while the app serves: after the database, before its disposal."""
+
+    async def serve_bus() -> AsyncGenerator[None, None]:
+        bus = app.extensions["events"] = _choose_bus(app)
+        await bus.start()
+        yield
+        await bus.stop()
+
+    app.while_serving(serve_bus)
+
+
+def _choose_bus(app: Quart) -> EventBus:
+    settings: Settings = app.extensions["settings"]
+    database = get_database(app)
+    # No engine means tests bound one connection whose transaction never
+    # commits: nothing could NOTIFY, and there is only this process anyway.
+    if settings.is_sqlite or database.engine is None:
+        return InMemoryBus()
+    return PostgresBus(database, settings)
+
+
+def get_bus(app: Quart | None = None) -> EventBus:
+    bus: EventBus = (app or current_app).extensions["events"]
+    return bus

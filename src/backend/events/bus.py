@@ -1,0 +1,135 @@
+"""Fan-out of committed order events to the subscribers of this process."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+import orjson
+from sqlalchemy import event as sa_event
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.orm import Session
+
+from backend.models import OrderEvent
+from backend.schemas.order_event import OrderEventOut
+from backend.services.order_events import PENDING_KEY
+
+CLOSE_GOING_AWAY = 1001
+CLOSE_TRY_AGAIN_LATER = 1013
+
+
+def encode_event(row: OrderEvent) -> str:
+    """The JSON text frame of one event, through the schema AsyncAPI documents."""
+    return orjson.dumps(OrderEventOut.model_validate(row).model_dump()).decode()
+
+
+class Subscriber:
+    """One websocket's view of the stream: a bounded queue and a close signal."""
+
+    def __init__(self, *, user_id: int, is_admin: bool, queue_size: int) -> None:
+        self.user_id = user_id
+        self.is_admin = is_admin
+        self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(queue_size)
+        self.close_code: int | None = None
+        self.closing = asyncio.Event()
+
+    def offer(self, event_id: int, frame: str) -> None:
+        """Queue without waiting: a full queue means the client fell behind."""
+        if self.close_code is not None:
+            return
+        try:
+            self.queue.put_nowait((event_id, frame))
+        except asyncio.QueueFull:
+            self.close(CLOSE_TRY_AGAIN_LATER)
+
+    def close(self, code: int) -> None:
+        """Ask the connection to close with `code`; the first reason wins."""
+        if self.close_code is None:
+            self.close_code = code
+            self.closing.set()
+
+
+class Broker:
+    """The subscribers of one process, indexed so fan-out skips invisible ones."""
+
+    def __init__(self) -> None:
+        self._by_user: defaultdict[int, set[Subscriber]] = defaultdict(set)
+        self._admins: set[Subscriber] = set()
+
+    def add(self, subscriber: Subscriber) -> None:
+        if subscriber.is_admin:
+            self._admins.add(subscriber)
+        else:
+            self._by_user[subscriber.user_id].add(subscriber)
+
+    def discard(self, subscriber: Subscriber) -> None:
+        self._admins.discard(subscriber)
+        owners = self._by_user.get(subscriber.user_id)
+        if owners is not None:
+            owners.discard(subscriber)
+            if not owners:
+                del self._by_user[subscriber.user_id]
+
+    def __len__(self) -> int:
+        return len(self._admins) + sum(len(s) for s in self._by_user.values())
+
+    def publish(self, rows: Iterable[OrderEvent]) -> None:
+        """Deliver events in the given (id) order; each is encoded once."""
+        for row in rows:
+            targets = self._admins | self._by_user.get(row.user_id, set())
+            if targets:
+                frame = encode_event(row)
+                for subscriber in targets:
+                    subscriber.offer(row.id, frame)
+
+    def close_all(self, code: int) -> None:
+        for subscriber in [
+            *self._admins,
+            *(s for g in self._by_user.values() for s in g),
+        ]:
+            subscriber.close(code)
+
+
+class EventBus:
+    """Start, stop and a broker; backends differ only in how events arrive."""
+
+    def __init__(self) -> None:
+        self.broker = Broker()
+
+    async def start(self) -> None:
+        """Begin delivering events committed from now on."""
+
+    async def stop(self) -> None:
+        """Close every subscriber with 1001 and stop delivering."""
+        self.broker.close_all(CLOSE_GOING_AWAY)
+
+
+_memory_buses: set[InMemoryBus] = set()
+
+
+class InMemoryBus(EventBus):
+    """One process: events are published by the session that committed them."""
+
+    async def start(self) -> None:
+        _memory_buses.add(self)
+
+    async def stop(self) -> None:
+        _memory_buses.discard(self)
+        await super().stop()
+
+
+@sa_event.listens_for(Session, "after_commit")
+def _publish_committed(session: Session) -> None:
+    pending: list[OrderEvent] = session.info.pop(PENDING_KEY, [])
+    # A row inserted in a savepoint that was rolled back is transient again.
+    committed = [row for row in pending if sa_inspect(row).persistent]
+    for bus in _memory_buses:
+        bus.broker.publish(committed)
+
+
+@sa_event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session: Session, previous: Any) -> None:
+    if previous.parent is None:  # the whole transaction, not a savepoint
+        session.info.pop(PENDING_KEY, None)

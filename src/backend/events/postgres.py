@@ -1,0 +1,118 @@
+"""The PostgreSQL bus: LISTEN for ids, read the rows, fan out in id order.
+
+Every worker (and every host) holds one listening connection. A NOTIFY carries
+only an event id and just wakes the reader; the rows themselves are read from
+`order_event` by `id > cursor`, so a missed or duplicated notification costs
+latency, never an event. A catch-up read runs about once a second anyway, which
+covers notifications lost while the listener reconnects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import asyncpg
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
+
+from backend.config import Settings
+from backend.db import Database
+from backend.errors import DATABASE_UNAVAILABLE
+from backend.events.bus import EventBus
+from backend.services.order_events import (
+    NOTIFY_CHANNEL,
+    latest_event_id,
+    list_order_events,
+)
+
+LISTENER_APPLICATION_NAME = "backend-events"
+CATCH_UP_SECONDS = 1.0
+READ_BATCH = 500
+_FAILURES = (*DATABASE_UNAVAILABLE, OSError, asyncpg.PostgresError, sa_exc.DBAPIError)
+logger = logging.getLogger(__name__)
+
+
+class PostgresBus(EventBus):
+    """LISTEN/NOTIFY wake-ups over the durable event table."""
+
+    def __init__(self, database: Database, settings: Settings) -> None:
+        super().__init__()
+        self._database = database
+        self._settings = settings
+        self._dsn = (
+            make_url(settings.database_url)
+            .set(drivername="postgresql")
+            .render_as_string(hide_password=False)
+        )
+        self._listener: Any = None
+        self._wake = asyncio.Event()
+        self._cursor: int | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="order-events-listener")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self._close_listener()
+        await super().stop()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._ensure_listening()
+                await self._catch_up()
+            except _FAILURES as error:
+                logger.warning("order events: database error: %r", error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), CATCH_UP_SECONDS)
+            self._wake.clear()
+
+    async def _ensure_listening(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        await self._close_listener()
+        listener = await asyncpg.connect(
+            self._dsn,
+            timeout=self._settings.db_connect_timeout,
+            server_settings={"application_name": LISTENER_APPLICATION_NAME},
+        )
+        listener.add_termination_listener(self._on_lost)
+        await listener.add_listener(NOTIFY_CHANNEL, self._on_notify)
+        self._listener = listener
+
+    async def _catch_up(self) -> None:
+        """Fan out every committed event after the cursor, in id order."""
+        if self._cursor is None:
+            async with self._database.session(readonly=True) as session:
+                self._cursor = await latest_event_id(session)
+        while True:
+            async with self._database.session(readonly=True) as session:
+                rows = await list_order_events(
+                    session, viewer_id=None, since=self._cursor, limit=READ_BATCH
+                )
+            if rows:
+                self.broker.publish(rows)
+                self._cursor = rows[-1].id
+            if len(rows) < READ_BATCH:
+                return
+
+    def _on_notify(self, *_args: object) -> None:
+        self._wake.set()
+
+    def _on_lost(self, *_args: object) -> None:
+        # Wake the loop now, so it reconnects without waiting for the next tick.
+        self._wake.set()
+
+    async def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None and not listener.is_closed():
+            with contextlib.suppress(*_FAILURES, TimeoutError):
+                await asyncio.wait_for(listener.close(), 2)

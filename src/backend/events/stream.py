@@ -1,0 +1,169 @@
+"""One websocket subscriber: replay, then live events, under its own limits.
+
+Per connection there is one bounded queue (filled by the broker) and three
+tasks: the sender (replay, then the queue), the reader (inbound frames are
+read and discarded, too big or too many close the socket) and the guard (the
+token's expiry and the session's revocation). The first to ask for a close
+decides the code; the other tasks are then cancelled, none outlives the socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import jwt
+from quart import current_app, websocket
+
+from backend.auth import bearer_token, get_tokens
+from backend.config import Settings
+from backend.db import get_database
+from backend.errors import DATABASE_UNAVAILABLE, BadRequest, NotAuthenticated
+from backend.events.bus import CLOSE_TRY_AGAIN_LATER, EventBus, Subscriber, encode_event
+from backend.services.auth import load_token_user
+from backend.services.order_events import list_order_events
+
+CLOSE_POLICY_VIOLATION = 1008
+CLOSE_TOO_BIG = 1009
+CLOSE_UNAUTHORIZED = 4401
+MAX_INBOUND_BYTES = 4096
+# Clients need send nothing; a few frames a second is already generous.
+MAX_INBOUND_PER_SECOND = 10
+# How often a live socket re-checks that its session is still valid.
+REVALIDATE_SECONDS = 5.0
+REPLAY_BATCH = 500
+Deliver = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    user_id: int
+    is_admin: bool
+    token: str
+    expires_at: float
+
+
+def socket_token() -> str:
+    """The Bearer header's token, else `?access_token=`; the header wins."""
+    header = websocket.headers.get("Authorization")
+    if header is not None:
+        return bearer_token(header)
+    token = websocket.args.get("access_token", "").strip()
+    if not token:
+        raise NotAuthenticated("A Bearer access token is required.")
+    return token
+
+
+def parse_since(value: str | None) -> int | None:
+    if value is None:
+        return None
+    if not value.isascii() or not value.isdigit():
+        raise BadRequest("`since` must be a non-negative integer.")
+    return int(value)
+
+
+async def authenticate_viewer(token: str) -> Viewer:
+    """Check the token against live state in one short session."""
+    claims = get_tokens().decode_access(token)
+    async with get_database().session(readonly=True) as session:
+        user = await load_token_user(session, claims)
+    expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]
+    return Viewer(user.id, user.is_admin, token, float(expires_at))
+
+
+async def stream_events(bus: EventBus, viewer: Viewer, *, since: int | None) -> None:
+    """Serve an accepted socket until a close reason arises; close with it."""
+    settings: Settings = current_app.extensions["settings"]
+    subscriber = Subscriber(
+        user_id=viewer.user_id,
+        is_admin=viewer.is_admin,
+        queue_size=settings.ws_queue_size,
+    )
+    # Live first, then replay: nothing committed in between can fall in a gap.
+    bus.broker.add(subscriber)
+    tasks = [
+        asyncio.create_task(_send(subscriber, viewer, since, settings)),
+        asyncio.create_task(_read(subscriber)),
+        asyncio.create_task(_guard(subscriber, viewer)),
+    ]
+    try:
+        await subscriber.closing.wait()
+    finally:
+        bus.broker.discard(subscriber)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    assert subscriber.close_code is not None
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(websocket.close(subscriber.close_code), 5)
+
+
+async def _send(
+    subscriber: Subscriber, viewer: Viewer, since: int | None, settings: Settings
+) -> None:
+    async def deliver(frame: str) -> None:
+        try:
+            await asyncio.wait_for(websocket.send(frame), settings.ws_send_timeout)
+        except TimeoutError:
+            subscriber.close(CLOSE_TRY_AGAIN_LATER)
+            raise
+
+    last = -1 if since is None else await _replay(viewer, since, deliver)
+    while True:
+        event_id, frame = await subscriber.queue.get()
+        if event_id > last:  # the replay already sent it
+            await deliver(frame)
+            last = event_id
+
+
+async def _replay(viewer: Viewer, since: int, deliver: Deliver) -> int:
+    viewer_id = None if viewer.is_admin else viewer.user_id
+    last = since
+    while True:
+        async with get_database().session(readonly=True) as session:
+            rows = await list_order_events(
+                session, viewer_id=viewer_id, since=last, limit=REPLAY_BATCH
+            )
+        for row in rows:  # the session is closed: no connection held while sending
+            await deliver(encode_event(row))
+            last = row.id
+        if len(rows) < REPLAY_BATCH:
+            return last
+
+
+async def _read(subscriber: Subscriber) -> None:
+    window, count = time.monotonic(), 0
+    while True:
+        message = await websocket.receive()
+        if len(message) > MAX_INBOUND_BYTES:
+            subscriber.close(CLOSE_TOO_BIG)
+            return
+        now = time.monotonic()
+        if now - window >= 1:
+            window, count = now, 0
+        count += 1
+        if count > MAX_INBOUND_PER_SECOND:
+            subscriber.close(CLOSE_POLICY_VIOLATION)
+            return
+
+
+async def _guard(subscriber: Subscriber, viewer: Viewer) -> None:
+    while True:
+        remaining = viewer.expires_at - time.time()
+        await asyncio.sleep(max(0.0, min(REVALIDATE_SECONDS, remaining)))
+        if time.time() >= viewer.expires_at or not await _still_valid(viewer):
+            subscriber.close(CLOSE_UNAUTHORIZED)
+            return
+
+
+async def _still_valid(viewer: Viewer) -> bool:
+    try:
+        await authenticate_viewer(viewer.token)
+    except NotAuthenticated:
+        return False
+    except DATABASE_UNAVAILABLE:
+        return True  # an outage is not a revocation; check again next time
+    return True
