@@ -8,12 +8,14 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
 from quart import Quart
 from quart.cli import ScriptInfo, pass_script_info
 
 from backend import seed
 from backend.db import get_database
 from backend.errors import AppError
+from backend.schemas.user import UserCreate
 from backend.services import users
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -77,6 +79,23 @@ def seed_db(info: ScriptInfo) -> None:
     _run(info, work)
 
 
+def _valid_account(username: str, email: str, password: str) -> UserCreate:
+    """The same rules as registration, or a usage error naming what is wrong."""
+    try:
+        return UserCreate(
+            username=username,
+            email=email,
+            password=password,
+            password_confirm=password,
+        )
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(map(str, item['loc']))}: {item['msg']}"
+            for item in error.errors(include_input=False, include_url=False)
+        )
+        raise click.UsageError(f"invalid admin account: {problems}") from None
+
+
 @click.command("create-admin")
 @click.argument("username")
 @click.argument("email")
@@ -91,15 +110,17 @@ def create_admin(
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
 
+    account = _valid_account(username, email, password)
+
     async def work(app: Quart) -> None:
         async with get_database(app).session() as session:
             await users.create_admin(
                 session,
                 hasher=app.extensions["passwords"],
-                username=username,
-                email=email,
-                password=password,
+                username=account.username,
+                email=account.email,
+                password=account.password,
             )
-        click.echo(f"Created admin {username}.")
+        click.echo(f"Created admin {account.username}.")
 
     _run(info, work)

@@ -1,0 +1,60 @@
+"""PasswordHasher: Argon2id above OWASP's floor, off the loop, bounded."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from argon2 import PasswordHasher as Argon2Hasher
+
+from backend.errors import ServiceUnavailable
+from backend.security.passwords import PasswordHasher
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+def hasher() -> PasswordHasher:
+    return PasswordHasher(make_settings("sqlite+aiosqlite://"))
+
+
+async def test_hash_is_argon2id_at_or_above_the_owasp_floor(
+    hasher: PasswordHasher,
+) -> None:
+    encoded = await hasher.hash("Sturdy-Pass-42")
+    assert encoded.startswith("$argon2id$")
+    params = dict(part.split("=") for part in encoded.split("$")[3].split(","))
+    assert int(params["m"]) >= 19 * 1024
+    assert int(params["t"]) >= 2
+    assert int(params["p"]) >= 1
+
+
+async def test_verify_accepts_only_the_exact_password(hasher: PasswordHasher) -> None:
+    encoded = await hasher.hash(" Spaced-Pass-1 ")
+    assert await hasher.verify(encoded, " Spaced-Pass-1 ")
+    assert not await hasher.verify(encoded, "Spaced-Pass-1")
+    assert not await hasher.verify("not-a-hash", "x")
+
+
+async def test_unknown_user_still_costs_a_verification(hasher: PasswordHasher) -> None:
+    assert not await hasher.verify(None, "whatever")
+
+
+async def test_weaker_parameters_need_a_rehash(hasher: PasswordHasher) -> None:
+    weak = Argon2Hasher(time_cost=1, memory_cost=8 * 1024, parallelism=1)
+    assert hasher.needs_rehash(weak.hash("x"))
+    assert not hasher.needs_rehash(await hasher.hash("x"))
+
+
+async def test_a_saturated_pool_answers_503_with_retry_after() -> None:
+    hasher = PasswordHasher(
+        make_settings(
+            "sqlite+aiosqlite://", password_hash_concurrency=1, password_hash_wait=0.01
+        )
+    )
+    outcomes = await asyncio.gather(
+        *(hasher.hash("Sturdy-Pass-42") for _ in range(4)), return_exceptions=True
+    )
+    refused = [item for item in outcomes if isinstance(item, ServiceUnavailable)]
+    assert refused
+    assert refused[0].headers["Retry-After"] == "1"
+    hasher.close()
