@@ -6,12 +6,15 @@ import os
 import secrets
 from itertools import product as cartesian
 
+from pydantic import TypeAdapter, ValidationError
 from quart import Quart
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
+from backend.errors import ValidationFailed
 from backend.models import Product, User
+from backend.schemas.user import NewPassword
 from backend.services import users
 
 DEMO_USERS = (
@@ -58,6 +61,13 @@ def _demo_password(settings: Settings) -> tuple[str, bool]:
     """DEMO_PASSWORD from the environment, else a fresh random one (printed once)."""
     given = os.environ.get("DEMO_PASSWORD")
     if given:
+        try:
+            TypeAdapter(NewPassword).validate_python(given)
+        except ValidationError:
+            # Demo accounts are real accounts: the registration rules apply.
+            raise ValidationFailed(
+                [], "DEMO_PASSWORD does not meet the password rules."
+            ) from None
         return given, False
     return f"Demo-{secrets.token_urlsafe(9)}1a", True
 
