@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from contextlib import AsyncExitStack
 from typing import Any
 
 import orjson
@@ -175,32 +174,31 @@ async def test_live_events_reach_owner_and_admin_but_not_others(
         await bearer_for(app, bob),
         await bearer_for(app, admin),
     )
-    async with AsyncExitStack() as stack:
-        # One at a time: in process every session shares one connection.
-        mine = await stack.enter_async_context(
-            client.websocket(PATH, query_string={"access_token": token})
-        )
+    # One at a time: in process every session shares one connection.
+    async with client.websocket(PATH, query_string={"access_token": token}) as mine:
         await subscribed(app, 1)
-        other = await stack.enter_async_context(
-            client.websocket(PATH, headers=bob_headers)
-        )
-        await subscribed(app, 2)
-        everyone = await stack.enter_async_context(
-            client.websocket(PATH, headers=admin_headers)
-        )
-        await subscribed(app, 3)
-        order_id = await place_order(app, alice)
-        bob_order = await place_order(app, bob)
-        event = await frame(mine)
-        assert event["type"] == "order.created"
-        assert event["order_id"] == order_id
-        assert event["previous_status"] is None
-        assert event["order"]["items"][0]["quantity"] == 2
-        assert [(await frame(everyone))["order_id"] for _ in range(2)] == [
-            order_id,
-            bob_order,
-        ]
-        assert (await frame(other))["order_id"] == bob_order
+        async with client.websocket(PATH, headers=bob_headers) as other:
+            await subscribed(app, 2)
+            async with client.websocket(PATH, headers=admin_headers) as everyone:
+                await subscribed(app, 3)
+                await check_visibility(app, alice, bob, mine, other, everyone)
+
+
+async def check_visibility(
+    app: Quart, alice: User, bob: User, mine: Any, other: Any, everyone: Any
+) -> None:
+    order_id = await place_order(app, alice)
+    bob_order = await place_order(app, bob)
+    event = await frame(mine)
+    assert event["type"] == "order.created"
+    assert event["order_id"] == order_id
+    assert event["previous_status"] is None
+    assert event["order"]["items"][0]["quantity"] == 2
+    assert [(await frame(everyone))["order_id"] for _ in range(2)] == [
+        order_id,
+        bob_order,
+    ]
+    assert (await frame(other))["order_id"] == bob_order
 
 
 async def test_since_replays_visible_events_then_goes_live(

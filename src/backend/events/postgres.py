@@ -53,6 +53,9 @@ class PostgresBus(EventBus):
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        # Events committed from here on are delivered (earlier ones: `since`).
+        with contextlib.suppress(*_FAILURES):
+            await self._init_cursor()
         self._task = asyncio.create_task(self._run(), name="order-events-listener")
 
     async def stop(self) -> None:
@@ -91,8 +94,8 @@ class PostgresBus(EventBus):
     async def _catch_up(self) -> None:
         """Fan out every committed event after the cursor, in id order."""
         if self._cursor is None:
-            async with self._database.session(readonly=True) as session:
-                self._cursor = await latest_event_id(session)
+            await self._init_cursor()
+        assert self._cursor is not None
         while True:
             async with self._database.session(readonly=True) as session:
                 rows = await list_order_events(
@@ -103,6 +106,10 @@ class PostgresBus(EventBus):
                 self._cursor = rows[-1].id
             if len(rows) < READ_BATCH:
                 return
+
+    async def _init_cursor(self) -> None:
+        async with self._database.session(readonly=True) as session:
+            self._cursor = await latest_event_id(session)
 
     def _on_notify(self, *_args: object) -> None:
         self._wake.set()

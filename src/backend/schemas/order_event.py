@@ -5,36 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AliasChoices, ConfigDict, Field
+from pydantic import AliasChoices, Field
 
 from backend.schemas.common import OutputSchema, QuerySchema
+from backend.schemas.order import OrderOut
 
 EventType = Literal["order.created", "order.status_changed"]
-
-
-class OrderLineSnapshot(OutputSchema):
-    product_id: int
-    sku: str
-    name: str
-    quantity: int
-    unit_price_cents: int
-    line_total_cents: int
-
-
-class OrderSnapshot(OutputSchema):
-    """The order object right after the change (the orders API's Order shape)."""
-
-    # Captured by the orders service; tolerate members added there later.
-    model_config = ConfigDict(from_attributes=True, extra="allow")
-
-    id: int
-    user_id: int
-    status: str
-    items: list[OrderLineSnapshot]
-    total_cents: int
-    currency: str
-    created_at: datetime
-    updated_at: datetime
 
 
 class OrderEventOut(OutputSchema):
@@ -47,9 +23,7 @@ class OrderEventOut(OutputSchema):
     status: str
     previous_status: str | None
     occurred_at: datetime
-    order: OrderSnapshot = Field(
-        validation_alias=AliasChoices("order", "order_snapshot")
-    )
+    order: OrderOut = Field(validation_alias=AliasChoices("order", "order_snapshot"))
 
 
 class OrderEventPage(OutputSchema):

@@ -1,0 +1,115 @@
+"""Recording events: in the change's transaction, and ids visible in commit order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from quart import Quart
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db import Database, get_database
+from backend.models import Order, OrderEvent
+from backend.services.order_events import (
+    latest_event_id,
+    list_order_events,
+    record_order_event,
+)
+from tests.conftest import make_settings
+from tests.support.factories import make_user
+from tests.test_events_bus import order_body, owner
+
+MakeUrl = Callable[[str], Awaitable[str]]
+
+
+@pytest.fixture
+async def pg_database(fresh_database_url: MakeUrl) -> AsyncIterator[Database]:
+    database = Database(make_settings(await fresh_database_url("postgresql")))
+    await database.connect()
+    yield database
+    await database.dispose()
+
+
+async def record(session: AsyncSession, user_id: int) -> OrderEvent:
+    order = Order(user_id=user_id, total_cents=0, currency="USD")
+    session.add(order)
+    await session.flush()
+    return await record_order_event(
+        session,
+        order_id=order.id,
+        user_id=user_id,
+        status="pending",
+        previous_status=None,
+        snapshot=order_body(order),
+    )
+
+
+async def visible_after(database: Database, cursor: int) -> list[int]:
+    async with database.session(readonly=True) as session:
+        rows = await list_order_events(session, viewer_id=None, since=cursor, limit=10)
+    return [row.id for row in rows]
+
+
+async def test_overlapping_writers_become_visible_in_id_order(
+    pg_database: Database,
+) -> None:
+    user_id = await owner(pg_database)
+    first = pg_database.new_session()
+    second = pg_database.new_session()
+    try:
+        # `first` allocates its id and keeps its transaction open.
+        early = await record(first, user_id)
+        # `second` would take a higher id and commit first; the advisory lock
+        # makes it wait for `first` to commit instead.
+        late_task = asyncio.create_task(record(second, user_id))
+        await asyncio.sleep(0.5)
+        assert not late_task.done(), "the second writer must wait for the first"
+        assert await visible_after(pg_database, 0) == []
+        await first.commit()
+        cursor = (await visible_after(pg_database, 0))[-1]
+        assert cursor == early.id
+        late = await asyncio.wait_for(late_task, 5)
+        await second.commit()
+        # A reader whose cursor already passed `early` misses nothing.
+        assert await visible_after(pg_database, cursor) == [late.id]
+        assert late.id > early.id
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def record_then_fail(database: Database, user_id: int) -> None:
+    async with database.session() as session:
+        await record(session, user_id)
+        raise RuntimeError("rolled back")
+
+
+async def test_event_lives_and_dies_with_its_transaction(app: Quart) -> None:
+    async with get_database(app).session() as session:
+        user = await make_user(session, app)
+        before = await latest_event_id(session)
+    with pytest.raises(RuntimeError):
+        await record_then_fail(get_database(app), user.id)
+    async with get_database(app).session() as session:
+        assert await latest_event_id(session) == before
+        event = await record(session, user.id)
+    async with get_database(app).session() as session:
+        assert await latest_event_id(session) == event.id
+        assert event.type == "order.created"
+
+
+async def test_listing_shows_a_user_only_their_events(app: Quart) -> None:
+    async with get_database(app).session() as session:
+        alice = await make_user(session, app)
+        bob = await make_user(session, app)
+        mine = await record(session, alice.id)
+        theirs = await record(session, bob.id)
+        own = await list_order_events(
+            session, viewer_id=alice.id, since=mine.id - 1, limit=10
+        )
+        every = await list_order_events(
+            session, viewer_id=None, since=mine.id - 1, limit=10
+        )
+    assert [row.id for row in own] == [mine.id]
+    assert [row.id for row in every] == [mine.id, theirs.id]

@@ -1,0 +1,220 @@
+"""The event buses: PostgreSQL LISTEN/NOTIFY across connections, and in memory."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import asyncpg
+import orjson
+import pytest
+from sqlalchemy import text
+
+from backend.config import Settings
+from backend.db import Database
+from backend.events import InMemoryBus, PostgresBus, Subscriber
+from backend.events.postgres import LISTENER_APPLICATION_NAME
+from backend.models import Order, User
+from backend.services.order_events import record_order_event
+from tests.conftest import make_settings
+from tests.support.databases import _asyncpg_dsn
+
+MakeUrl = Callable[[str], Awaitable[str]]
+
+
+@pytest.fixture
+async def pg_database(fresh_database_url: MakeUrl) -> AsyncIterator[Database]:
+    database = Database(make_settings(await fresh_database_url("postgresql")))
+    await database.connect()
+    yield database
+    await database.dispose()
+
+
+async def owner(database: Database) -> int:
+    async with database.session() as session:
+        user = User(username="owner", email="owner@example.com", password_hash="x")
+        session.add(user)
+        await session.flush()
+        return user.id
+
+
+async def commit_event(database: Database, user_id: int, *, commit: bool = True) -> int:
+    """An order and its event in one transaction, committed or rolled back."""
+    async with database.new_session() as session:
+        order = Order(user_id=user_id, total_cents=0, currency="USD")
+        session.add(order)
+        await session.flush()
+        event = await record_order_event(
+            session,
+            order_id=order.id,
+            user_id=user_id,
+            status="pending",
+            previous_status=None,
+            snapshot=order_body(order),
+        )
+        await (session.commit() if commit else session.rollback())
+        return event.id
+
+
+def order_body(order: Order) -> dict[str, object]:
+    return {
+        "id": order.id,
+        "user_id": order.user_id,
+        "status": "pending",
+        "items": [],
+        "total_cents": 0,
+        "currency": "USD",
+        "created_at": order.created_at.isoformat(),
+        "updated_at": order.updated_at.isoformat(),
+    }
+
+
+async def received_ids(subscriber: Subscriber, count: int) -> list[int]:
+    ids = []
+    for _ in range(count):
+        event_id, frame = await asyncio.wait_for(subscriber.queue.get(), 5)
+        assert orjson.loads(frame)["id"] == event_id
+        ids.append(event_id)
+    return ids
+
+
+async def listener_pids(settings: Settings) -> list[int]:
+    connection = await asyncpg.connect(_asyncpg_dsn(settings.database_url))
+    try:
+        rows = await connection.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = $1"
+            " AND datname = current_database()",
+            LISTENER_APPLICATION_NAME,
+        )
+    finally:
+        await connection.close()
+    return [row["pid"] for row in rows]
+
+
+async def test_postgres_bus_delivers_committed_events_in_id_order(
+    pg_database: Database,
+) -> None:
+    user_id = await owner(pg_database)
+    bus = PostgresBus(pg_database, pg_database.settings)
+    await bus.start()
+    subscriber = Subscriber(user_id=user_id, is_admin=False, queue_size=100)
+    try:
+        await wait_listening(pg_database.settings)
+        bus.broker.add(subscriber)
+        committed = [await commit_event(pg_database, user_id) for _ in range(3)]
+        await commit_event(pg_database, user_id, commit=False)
+        committed.append(await commit_event(pg_database, user_id))
+        assert await received_ids(subscriber, 4) == committed
+        await asyncio.sleep(1.2)  # a catch-up tick finds nothing more
+        assert subscriber.queue.empty()
+    finally:
+        await bus.stop()
+    assert subscriber.close_code == 1001
+
+
+async def test_postgres_bus_reconnects_after_listener_is_killed(
+    pg_database: Database,
+) -> None:
+    settings = pg_database.settings
+    user_id = await owner(pg_database)
+    bus = PostgresBus(pg_database, settings)
+    await bus.start()
+    subscriber = Subscriber(user_id=0, is_admin=True, queue_size=100)
+    bus.broker.add(subscriber)
+    try:
+        (old_pid,) = await wait_listening(settings)
+        admin = await asyncpg.connect(_asyncpg_dsn(settings.database_url))
+        try:
+            await admin.execute("SELECT pg_terminate_backend($1)", old_pid)
+        finally:
+            await admin.close()
+        # Committed while the listener is down: only the catch-up read sees it.
+        during = await commit_event(pg_database, user_id)
+        (new_pid,) = await wait_listening(settings, not_pid=old_pid)
+        after = await commit_event(pg_database, user_id)
+        assert await received_ids(subscriber, 2) == [during, after]
+        assert new_pid != old_pid
+    finally:
+        await bus.stop()
+
+
+async def wait_listening(settings: Settings, *, not_pid: int = 0) -> list[int]:
+    for _ in range(100):
+        pids = [pid for pid in await listener_pids(settings) if pid != not_pid]
+        if pids:
+            return pids
+        await asyncio.sleep(0.05)
+    raise AssertionError("no listener connection")
+
+
+async def test_postgres_bus_stop_leaves_no_task_or_listener(
+    pg_database: Database,
+) -> None:
+    bus = PostgresBus(pg_database, pg_database.settings)
+    await bus.start()
+    await wait_listening(pg_database.settings)
+    await bus.stop()
+    names = {task.get_name() for task in asyncio.all_tasks()}
+    assert "order-events-listener" not in names
+    assert await listener_pids(pg_database.settings) == []
+
+
+async def test_in_memory_bus_publishes_only_committed_events(
+    fresh_database_url: MakeUrl,
+) -> None:
+    database = Database(make_settings(await fresh_database_url("sqlite")))
+    await database.connect()
+    bus = InMemoryBus()
+    await bus.start()
+    try:
+        user_id = await owner(database)
+        subscriber = Subscriber(user_id=user_id, is_admin=False, queue_size=10)
+        bus.broker.add(subscriber)
+        await commit_event(database, user_id, commit=False)
+        kept = await commit_event(database, user_id)
+        assert await received_ids(subscriber, 1) == [kept]
+        assert subscriber.queue.empty()
+    finally:
+        await bus.stop()
+        await database.dispose()
+
+
+async def test_in_memory_bus_skips_events_of_a_rolled_back_savepoint(
+    fresh_database_url: MakeUrl,
+) -> None:
+    database = Database(make_settings(await fresh_database_url("sqlite")))
+    await database.connect()
+    bus = InMemoryBus()
+    await bus.start()
+    try:
+        user_id = await owner(database)
+        subscriber = Subscriber(user_id=user_id, is_admin=True, queue_size=10)
+        bus.broker.add(subscriber)
+        async with database.session() as session:
+            order = Order(user_id=user_id, total_cents=0, currency="USD")
+            session.add(order)
+            await session.flush()
+            savepoint = await session.begin_nested()
+            await record_order_event(
+                session,
+                order_id=order.id,
+                user_id=user_id,
+                status="pending",
+                previous_status=None,
+                snapshot=order_body(order),
+            )
+            await savepoint.rollback()
+            count = await session.scalar(text("SELECT count(*) FROM order_event"))
+            assert count == 0
+        assert subscriber.queue.empty()
+    finally:
+        await bus.stop()
+        await database.dispose()
+
+
+def test_a_full_queue_closes_the_subscriber_with_1013() -> None:
+    subscriber = Subscriber(user_id=1, is_admin=False, queue_size=2)
+    for event_id in (1, 2, 3):
+        subscriber.offer(event_id, "{}")
+    assert subscriber.close_code == 1013
+    assert subscriber.queue.qsize() == 2
