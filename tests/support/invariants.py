@@ -132,3 +132,31 @@ async def assert_invariants(
             break
         await asyncio.sleep(0.25)
     assert not problems, "invariants broken:\n" + "\n".join(problems)
+
+
+async def app_backend_count(database_url: str) -> int:
+    """How many PostgreSQL connections the app's pools hold (idle or not)."""
+    engine = create_async_engine(database_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as db:
+            count = await db.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND application_name = :app"
+                ),
+                {"app": APP_NAME},
+            )
+    finally:
+        await engine.dispose()
+    return int(count or 0)
+
+
+async def count_rows(database_url: str, table: str) -> int:
+    """Rows in `table` (a name from the models, never user input)."""
+    engine = create_async_engine(database_url, poolclass=NullPool)
+    try:
+        async with engine.connect() as db:
+            count = await db.scalar(text(f"SELECT count(*) FROM {table}"))
+    finally:
+        await engine.dispose()
+    return int(count or 0)
