@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import multiprocessing
+import os
 import re
+import signal
 import uuid
 from typing import Any
 
@@ -36,14 +41,17 @@ class ApiRequest(Request):
         return await super().get_json(force=force, silent=silent, cache=cache)
 
 
-def _assign_request_id() -> None:
+# The hooks are coroutines on purpose: Quart runs a plain function hook in its
+# thread pool, a thread hop per request per hook (and a context var set there
+# would not reach the request's own context).
+async def _assign_request_id() -> None:
     given = request.headers.get("X-Request-ID", "")
     request_id = given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex
     g.request_id = request_id
     request_id_var.set(request_id)
 
 
-def _finish_headers(response: Response) -> Response:
+async def _finish_headers(response: Response) -> Response:
     headers = response.headers
     headers["X-Request-ID"] = g.get("request_id") or uuid.uuid4().hex
     headers["X-Content-Type-Options"] = "nosniff"
@@ -55,7 +63,30 @@ def _finish_headers(response: Response) -> Response:
     return response
 
 
+async def _keep_draining_on_sigterm() -> None:
+    """In a Hypercorn worker, let SIGTERM not cut a graceful drain short.
+
+    Hypercorn's master stops its workers through a shared event and each drains
+    for up to `graceful_timeout`; but as soon as one worker has exited, the
+    master SIGTERMs the others, whose default action kills them with requests
+    still in flight. While the master lives it is driving the shutdown, so the
+    signal is ignored; an orphaned worker still exits on it.
+    """
+    if multiprocessing.parent_process() is None:
+        return  # not a Hypercorn worker (tests, `quart run`, --workers 0)
+    master = os.getppid()
+
+    def on_sigterm() -> None:
+        if os.getppid() != master:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+        logging.getLogger(__name__).info("SIGTERM while draining; finishing first")
+
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, on_sigterm)
+
+
 def init_app(app: Quart) -> None:
     app.request_class = ApiRequest
     app.before_request(_assign_request_id)
     app.after_request(_finish_headers)
+    app.before_serving(_keep_draining_on_sigterm)
