@@ -21,11 +21,13 @@ from bench.stats import percentile
 
 PER_PROCESS = 2_500
 # Deliveries per second we aim for (orders/s x subscribers), whatever the count.
-DELIVERIES_PER_S = 20_000
-DRAIN_S = 2.0
+DELIVERIES_PER_S = 10_000
+DRAIN_S = 0.5
 
 
-def _spawn(ws_url: str, files: Files, count: int) -> list[subprocess.Popen[str]]:
+def _spawn(
+    ws_url: str, files: Files, count: int, window: float
+) -> list[subprocess.Popen[str]]:
     processes = math.ceil(count / PER_PROCESS)
     return [
         subprocess.Popen(
@@ -42,8 +44,12 @@ def _spawn(ws_url: str, files: Files, count: int) -> list[subprocess.Popen[str]]
             stdout=subprocess.PIPE,
             text=True,
         )
-        for _ in range(processes)
+        for share in _split(count, processes)
     ]
+
+
+def _split(count: int, parts: int) -> list[int]:
+    return [count // parts + (1 if i < count % parts else 0) for i in range(parts)]
 
 
 def _read_line(stream: IO[str] | None) -> str:
@@ -61,7 +67,11 @@ async def _place_orders(
     async def one(client: httpx.AsyncClient) -> None:
         body = {"items": [{"product_id": random.randint(1, 10_000), "quantity": 1}]}
         headers = {"Authorization": f"Bearer {random.choice(tokens)}"}
-        response = await client.post("/api/v1/orders", json=body, headers=headers)
+        try:
+            response = await client.post("/api/v1/orders", json=body, headers=headers)
+        except httpx.HTTPError:
+            results.append(0)
+            return
         results.append(response.status_code)
 
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
@@ -104,9 +114,11 @@ def fan_out(
     seconds: float,
     files: Files,
     user_tokens: list[str],
+    *,
+    window: float,
 ) -> Row:
     ws_url = server.url.replace("http://", "ws://") + "/api/v1/orders/events"
-    clients = _spawn(ws_url, files, count)
+    clients = _spawn(ws_url, files, count, window)
     try:
         return _measure(server, dsn, count, seconds, clients, user_tokens)
     finally:

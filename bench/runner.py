@@ -154,6 +154,7 @@ class Runner:
                         plan.fanout_seconds,
                         self.files,
                         self.data.user_tokens,
+                        window=plan.connect_window,
                     )
                 )
 

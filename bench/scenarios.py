@@ -25,12 +25,18 @@ class Plan:
     warmup: float
     fanout_seconds: float
     login_idle: float
+    # How long fan-out clients may take to get every subscriber connected.
+    connect_window: float
 
     @classmethod
     def for_mode(cls, quick: bool) -> Plan:
         if quick:
-            return cls(seconds=4, warmup=1, fanout_seconds=4, login_idle=2)
-        return cls(seconds=20, warmup=3, fanout_seconds=15, login_idle=5)
+            return cls(
+                seconds=3, warmup=1, fanout_seconds=3, login_idle=2, connect_window=30
+            )
+        return cls(
+            seconds=20, warmup=3, fanout_seconds=15, login_idle=5, connect_window=90
+        )
 
 
 @dataclass(frozen=True)

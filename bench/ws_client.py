@@ -1,7 +1,8 @@
 """One fan-out client process: many order-event subscribers.
 
-`python -m bench.ws_client URL TOKENS_FILE COUNT` connects COUNT subscribers,
-prints `READY <connected>`, records every event (id, receipt time minus the
+`python -m bench.ws_client URL TOKENS_FILE COUNT WINDOW` connects COUNT
+subscribers (retrying refusals for up to WINDOW seconds), prints
+`READY <connected>`, records every event (id, receipt time minus the
 event's `occurred_at`) until a `STOP <expected ids as JSON>` line arrives on
 stdin, then prints one JSON summary line and exits. A subscriber the server
 closes (1013: too far behind) reconnects with `since`, as the contract says.
@@ -24,6 +25,10 @@ from bench.stats import thin
 
 HANDSHAKES_IN_FLIGHT = 64
 LATENCY_SAMPLES = 20_000
+# After the last order, how long subscribers may take to catch up before an
+# event still not received counts as missing.
+DRAIN_TIMEOUT_S = 10.0
+POLL_S = 0.05
 
 
 class Subscriber:
@@ -34,19 +39,17 @@ class Subscriber:
         self.last_id = 0
         self.reconnects = 0
         self.connected = asyncio.Event()
-        self.failed = False
+        self.refusals = 0
 
     async def run(self, gate: asyncio.Semaphore) -> None:
+        """Stay subscribed: (re)connect after refusals and closes, like a client."""
         while True:
             since = f"&since={self.last_id}" if self.last_id else ""
             try:
                 async with gate:
                     socket = await connect(self.url + since, ping_interval=None)
             except (OSError, InvalidStatus, TimeoutError):
-                if not self.connected.is_set():
-                    self.failed = True
-                    self.connected.set()
-                    return
+                self.refusals += 1
                 await asyncio.sleep(0.5)
                 continue
             self.connected.set()
@@ -70,7 +73,7 @@ async def _stdin_line() -> str:
     return await asyncio.to_thread(sys.stdin.readline)
 
 
-async def main(url: str, tokens: list[str], count: int) -> None:
+async def main(url: str, tokens: list[str], count: int, window: float) -> None:
     gate = asyncio.Semaphore(HANDSHAKES_IN_FLIGHT)
     subscribers = [
         Subscriber(f"{url}?access_token={tokens[i % len(tokens)]}")
@@ -78,11 +81,15 @@ async def main(url: str, tokens: list[str], count: int) -> None:
     ]
     tasks = [asyncio.create_task(s.run(gate)) for s in subscribers]
     waits = [asyncio.create_task(s.connected.wait()) for s in subscribers]
-    await asyncio.wait(waits, timeout=120)
-    failed = sum(1 for s in subscribers if s.failed or not s.connected.is_set())
+    await asyncio.wait(waits, timeout=window)
+    failed = sum(1 for s in subscribers if not s.connected.is_set())
     print(f"READY {count - failed}", flush=True)
     line = await _stdin_line()
     expected = set(orjson.loads(line.removeprefix("STOP ")))
+    for _ in range(int(DRAIN_TIMEOUT_S / POLL_S)):
+        if all(expected <= s.seen for s in subscribers):
+            break
+        await asyncio.sleep(POLL_S)
     latencies = sorted(ms for s in subscribers for ms in s.latencies)
     summary = {
         "subscribers": count,
@@ -90,6 +97,7 @@ async def main(url: str, tokens: list[str], count: int) -> None:
         "missing": sum(1 for s in subscribers if not expected <= s.seen),
         "received": sum(len(s.seen & expected) for s in subscribers),
         "reconnects": sum(s.reconnects for s in subscribers),
+        "refusals": sum(s.refusals for s in subscribers),
         "latencies_ms": thin(latencies, LATENCY_SAMPLES),
     }
     print(orjson.dumps(summary).decode(), flush=True)
@@ -99,9 +107,10 @@ async def main(url: str, tokens: list[str], count: int) -> None:
 
 def _cli() -> None:
     url, tokens_file, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    window = float(sys.argv[4])
     with open(tokens_file) as handle:
         tokens = [line.strip() for line in handle if line.strip()]
-    uvloop.run(main(url, tokens, count))
+    uvloop.run(main(url, tokens, count, window))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from backend import asyncapi, cli, errors, events, health, logs, mail, web
 from backend.api import register_apis
 from backend.config import Settings
 from backend.db import Database
+from backend.json_provider import use_orjson
 from backend.ratelimit import RateLimiter
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import TokenService
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         scalar_ui_path=None,
         swagger_ui_path="/docs",
     )
+    use_orjson(app)  # after QuartSchema, whose provider it wraps
     web.init_app(app)
     errors.register_error_handlers(app)
     Database(settings).init_app(app)
