@@ -107,6 +107,8 @@ def machine() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "python": platform.python_version(),
         "kernel": platform.release(),
+        # Other work on the machine skews every number; record how busy it was.
+        "loadavg_1_5_15": os.getloadavg(),
     }
 
 

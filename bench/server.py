@@ -67,7 +67,8 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"{self.app} exited early; see {self.log_path}")
+                tail = self.log_path.read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"{self.app} exited early:\n{tail}")
             try:
                 httpx.get(self.url + health_path, timeout=1)
                 return
