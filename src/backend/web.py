@@ -13,6 +13,7 @@ from typing import Any
 
 from quart import Quart, Request, Response, g, request
 from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.routing import IntegerConverter, Map
 
 from backend.logs import request_id_var
 
@@ -39,6 +40,19 @@ class ApiRequest(Request):
         if not (force or self.is_json):
             raise UnsupportedMediaType("The request body must be application/json.")
         return await super().get_json(force=force, silent=silent, cache=cache)
+
+
+# Ids are 32-bit integer columns: a larger id in a path cannot exist, so it is a
+# 404 at routing rather than an out-of-range error from the database.
+MAX_PATH_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` limited to the ids a column can hold."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_PATH_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 # The hooks are coroutines on purpose: Quart runs a plain function hook in its
@@ -87,6 +101,7 @@ async def _keep_draining_on_sigterm() -> None:
 
 def init_app(app: Quart) -> None:
     app.request_class = ApiRequest
+    app.url_map.converters["int"] = IdConverter
     app.before_request(_assign_request_id)
     app.after_request(_finish_headers)
     app.before_serving(_keep_draining_on_sigterm)
