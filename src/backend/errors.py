@@ -262,8 +262,9 @@ class ProblemDocumentingProvider(OpenAPIProvider):
 
     def build_path_parameter(self, name: str, converter: Any) -> dict[str, Any]:
         parameter = super().build_path_parameter(name, converter)
-        if isinstance(converter, IntegerConverter) and converter.max is not None:
-            parameter["schema"] |= {"minimum": 0, "maximum": converter.max}
+        max_id = getattr(converter, "max_id", None)
+        if isinstance(converter, IntegerConverter) and max_id is not None:
+            parameter["schema"] |= {"minimum": 0, "maximum": max_id}
         return parameter
 
     def build_paths(self, rule: Any) -> tuple[dict[str, Any], dict[str, Any]]:

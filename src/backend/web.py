@@ -13,7 +13,7 @@ from typing import Any
 
 from quart import Quart, Request, Response, g, request
 from werkzeug.exceptions import UnsupportedMediaType
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.routing import IntegerConverter
 
 from backend.logs import request_id_var
 
@@ -42,17 +42,20 @@ class ApiRequest(Request):
         return await super().get_json(force=force, silent=silent, cache=cache)
 
 
-# Ids are 32-bit integer columns: a larger id in a path cannot exist, so it is a
-# 404 at routing rather than an out-of-range error from the database.
+# Ids are 32-bit integer columns: a larger id in a path cannot exist, so it is
+# a plain 404 rather than an out-of-range error from the database. (werkzeug's
+# own `max` makes such a path a 405, so the id becomes 0, which never exists.)
 MAX_PATH_ID = 2**31 - 1
 
 
 class IdConverter(IntegerConverter):
-    """`<int:...>` limited to the ids a column can hold."""
+    """`<int:...>` whose values beyond any storable id match no row."""
 
-    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", MAX_PATH_ID)
-        super().__init__(map, *args, **kwargs)
+    max_id = MAX_PATH_ID
+
+    def to_python(self, value: str) -> int:
+        number = int(super().to_python(value))
+        return number if number <= self.max_id else 0
 
 
 # The hooks are coroutines on purpose: Quart runs a plain function hook in its

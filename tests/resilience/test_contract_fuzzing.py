@@ -140,7 +140,7 @@ def test_live_server_serves_the_fuzzed_document(fuzz_target: Target) -> None:
     assert httpx.get(f"{server.base_url}/openapi.json").json() == DOCUMENT
 
 
-def _call_and_validate(case: Case, target: Target, role: str) -> None:
+def _call_and_validate(case: Case[Any], target: Target, role: str) -> None:
     server, headers, healer = target
     healer.heal()
     case.call_and_validate(base_url=server.base_url, headers=headers[role])
@@ -148,11 +148,15 @@ def _call_and_validate(case: Case, target: Target, role: str) -> None:
 
 @schema.parametrize()
 @FUZZ_SETTINGS
-def test_api_honours_its_contract_for_a_user(case: Case, fuzz_target: Target) -> None:
+def test_api_honours_its_contract_for_a_user(
+    case: Case[Any], fuzz_target: Target
+) -> None:
     _call_and_validate(case, fuzz_target, "user")
 
 
 @schema.parametrize()
 @FUZZ_SETTINGS
-def test_api_honours_its_contract_for_an_admin(case: Case, fuzz_target: Target) -> None:
+def test_api_honours_its_contract_for_an_admin(
+    case: Case[Any], fuzz_target: Target
+) -> None:
     _call_and_validate(case, fuzz_target, "admin")
