@@ -1,12 +1,16 @@
 """Fixed-window rate limits for the auth routes, per address and per account.
 
-Counters live in the process by default; with `REDIS_URL` they live in Redis,
-so every worker and host spends one budget. We do not use quart-rate-limiter:
-its limits are keyed by one function per route, while login needs two keys at
-once (the client address and the typed account name, which is in the body),
-and both must be spent before the password is checked. A few lines over
-`INCR` + `PEXPIRE` in one Lua script (atomic on the Redis server) do exactly
-that, and the same `Counter` interface makes the in-process variant trivial.
+Counters are shared by every worker of a host through a small SQLite file in
+the temp directory (a multi-worker server must not multiply the budget by its
+worker count); with `REDIS_URL` they live in Redis, so every worker of every
+host spends one budget. In-process tests use plain memory.
+
+We do not use quart-rate-limiter: its limits are keyed by one function per
+route, while login needs two keys at once (the client address and the typed
+account name, which is in the body), and both must be spent before the
+password is checked. A few lines over `INCR` + `PEXPIRE` in one Lua script
+(atomic on the Redis server) do exactly that, and the same `Counter` interface
+serves the host-file and in-memory variants.
 
 Routes declare their limits with `@rate_limit(...)` (below `validate_request`,
 so key functions see the body) or opt out with `@rate_exempt(reason)`; an
@@ -28,6 +32,7 @@ from redis.exceptions import RedisError
 
 from backend.config import RateLimit, Settings
 from backend.errors import RateLimited, ServiceUnavailable
+from backend.ratelimit_store import HostCounter
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -89,6 +94,10 @@ class RateLimiter:
             redis_counter = RedisCounter(self.settings.redis_url)
             self.counter = redis_counter
             app.after_serving(redis_counter.close)
+        elif self.settings.app_env != "testing":
+            host_counter = HostCounter.for_database(self.settings.database_url)
+            self.counter = host_counter
+            app.after_serving(host_counter.close)
 
     async def hit(self, scope: str, key: str, limit: RateLimit) -> None:
         """Spend one unit of `key`'s budget; 429 once it is used up."""
