@@ -175,6 +175,9 @@ async def test_unknown_or_inactive_product_is_404_naming_it(
         {"items": [{"product_id": 1, "quantity": 1}, {"product_id": 1, "quantity": 2}]},
         {"items": [{"product_id": n, "quantity": 1} for n in range(1, 102)]},
         {"items": [{"product_id": 1, "quantity": 1}], "user_id": 3},
+        {"items": [{"product_id": 10**12, "quantity": 1}]},
+        {"items": [{"product_id": 1, "quantity": True}]},
+        {"items": [{"product_id": "1", "quantity": 1}]},
     ],
 )
 async def test_invalid_order_body_is_422(
@@ -387,3 +390,18 @@ async def test_every_change_records_an_event(
     assert all(e.user_id == alice.user.id for e in events)
     assert events[0].order_snapshot == order
     assert events[1].order_snapshot == paid
+
+
+async def test_huge_ids_are_404_not_500(client: Client, admin: Actor) -> None:
+    huge = 10**25
+    for method, path in [
+        ("GET", f"{URL}/{huge}"),
+        ("POST", f"{URL}/{huge}/cancel"),
+        ("PATCH", f"{URL}/{huge}"),
+    ]:
+        response = await client.open(
+            path, method=method, json={"status": "paid"}, headers=admin.headers
+        )
+        assert response.status_code == 404, method
+    listed = await client.get(f"{URL}?user_id={huge}", headers=admin.headers)
+    assert listed.status_code == 422

@@ -285,6 +285,8 @@ async def test_sku_is_unique_case_insensitively(
         {"price_cents": 12.5},
         {"stock": -1},
         {"stock": 1_000_001},
+        {"stock": False},
+        {"price_cents": "12"},
         {"colour": "red"},
         {"is_active": False},
     ],
@@ -357,3 +359,17 @@ async def test_delete_is_a_soft_delete(
     assert (await client.get(path)).status_code == 404
     kept = await client.get(path, headers=admin)
     assert (await kept.get_json())["is_active"] is False
+
+
+async def test_huge_numbers_are_handled_not_500(
+    app: Quart, client: Client, admin: dict[str, str]
+) -> None:
+    (product,) = await _products(app, {"price_cents": 100_000_000})
+    huge = 10**25
+    assert product.id in await _ids(client, f"max_price_cents={huge}")
+    assert await _ids(client, f"min_price_cents={huge}") == []
+    for method in ("GET", "PATCH", "DELETE"):
+        response = await client.open(
+            f"{URL}/{huge}", method=method, json={"stock": 1}, headers=admin
+        )
+        assert response.status_code == 404, method

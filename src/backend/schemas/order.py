@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, StrictInt, model_validator
 
 from backend.schemas.common import (
     InputSchema,
@@ -15,12 +15,14 @@ from backend.schemas.common import (
     QuerySchema,
 )
 
+# Ids live in 32-bit integer columns; larger values cannot name a row.
+RowId = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]
 OrderStatus = Literal["pending", "paid", "shipped", "delivered", "cancelled"]
 
 
 class OrderLine(InputSchema):
-    product_id: int = Field(ge=1)
-    quantity: int = Field(ge=1, le=1000)
+    product_id: RowId
+    quantity: StrictInt = Field(ge=1, le=1000)
 
 
 class OrderCreate(InputSchema):
@@ -52,7 +54,7 @@ class IdempotencyHeaders(QuerySchema):
 
 
 class OrderQuery(PageQuery):
-    user_id: int | None = None
+    user_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     status: OrderStatus | None = None
 
 

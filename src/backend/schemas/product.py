@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, StrictBool, StrictInt, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from backend.schemas.common import InputSchema, OutputSchema, Page, PageQuery
 
@@ -15,8 +16,15 @@ if TYPE_CHECKING:
 Sku = Annotated[str, Field(min_length=1, max_length=64)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Description = Annotated[str, Field(max_length=5000)]
-PriceCents = Annotated[int, Field(ge=0, le=100_000_000)]
-Stock = Annotated[int, Field(ge=0, le=1_000_000)]
+MAX_PRICE_CENTS = 100_000_000
+# Strict: JSON `true` or `"5"` is not a number here.
+PriceCents = Annotated[StrictInt, Field(ge=0, le=MAX_PRICE_CENTS)]
+Stock = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+# Any bound >= 0 is valid; past the dearest possible price it changes nothing,
+# so it is clamped rather than sent to an integer column it would overflow.
+PriceBound = Annotated[
+    int, Field(ge=0), AfterValidator(lambda value: min(value, MAX_PRICE_CENTS + 1))
+]
 ProductSort = Literal[
     "id", "name", "-name", "price_cents", "-price_cents", "created_at", "-created_at"
 ]
@@ -35,12 +43,13 @@ class ProductCreate(InputSchema):
 class ProductUpdate(InputSchema):
     """Any create field, plus `is_active`; only the fields sent are changed."""
 
-    sku: Sku | None = None
-    name: Name | None = None
+    # SkipJsonSchema: null is not a documented value (the validator rejects it).
+    sku: Sku | SkipJsonSchema[None] = None
+    name: Name | SkipJsonSchema[None] = None
     description: Description | None = None
-    price_cents: PriceCents | None = None
-    stock: Stock | None = None
-    is_active: bool | None = None
+    price_cents: PriceCents | SkipJsonSchema[None] = None
+    stock: Stock | SkipJsonSchema[None] = None
+    is_active: StrictBool | SkipJsonSchema[None] = None
 
     @model_validator(mode="after")
     def _no_null_for_required(self) -> ProductUpdate:
@@ -55,8 +64,8 @@ class ProductUpdate(InputSchema):
 
 class ProductQuery(PageQuery):
     q: str | None = Field(default=None, max_length=200)
-    min_price_cents: int | None = Field(default=None, ge=0)
-    max_price_cents: int | None = Field(default=None, ge=0)
+    min_price_cents: PriceBound | None = None
+    max_price_cents: PriceBound | None = None
     in_stock: bool | None = None
     sort: ProductSort = "id"
     include_inactive: bool = False

@@ -25,6 +25,7 @@ from backend.schemas.order import OrderLine, OrderOut
 from backend.services import idempotency
 from backend.services.order_events import record_order_event
 from backend.services.pagination import PageResult, paginate
+from backend.services.products import MAX_ROW_ID
 
 T = TypeVar("T")
 # The only allowed moves; everything else is 409 invalid_transition.
@@ -166,6 +167,8 @@ def _visible(viewer: User) -> ColumnElement[bool]:
 
 async def get_order(session: AsyncSession, order_id: int, *, viewer: User) -> Order:
     """The order if `viewer` owns it or is an admin; otherwise 404, never 403."""
+    if order_id > MAX_ROW_ID:
+        raise NotFound("No such order.")
     order = await session.scalar(
         select(Order)
         .options(selectinload(Order.items))

@@ -12,6 +12,10 @@ from backend.errors import Conflict, NotFound
 from backend.models import Product
 from backend.services.pagination import PageResult, paginate
 
+# Ids are 32-bit integer columns: a larger id in a path names nothing (and would
+# overflow the parameter on PostgreSQL), so it is a plain 404.
+MAX_ROW_ID = 2**31 - 1
+
 _SORTS: dict[str, ColumnElement[Any]] = {
     "id": Product.id.asc(),
     "name": Product.name.asc(),
@@ -81,7 +85,9 @@ async def get_product(
     session: AsyncSession, product_id: int, *, include_inactive: bool = False
 ) -> Product:
     """The product; 404 when unknown, or inactive and `include_inactive` is off."""
-    product = await session.get(Product, product_id)
+    product = (
+        await session.get(Product, product_id) if product_id <= MAX_ROW_ID else None
+    )
     if product is None or not (product.is_active or include_inactive):
         raise NotFound("No such product.")
     return product
