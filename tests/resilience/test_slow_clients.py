@@ -122,6 +122,6 @@ async def test_slow_clients_are_cut_off_without_slowing_others(
     for seconds, answer in bodies:
         assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
         assert b"application/problem+json" in answer
-        assert seconds < BODY_TIMEOUT + 2
+        assert seconds < BODY_TIMEOUT + 4  # slack for a loaded machine
     # Loopback latencies are a few ms; below 10 ms, 2x is scheduler noise.
     assert during <= 2 * max(baseline, 0.01), (baseline, during)
