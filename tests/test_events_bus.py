@@ -13,7 +13,7 @@ from sqlalchemy import text
 from backend.config import Settings
 from backend.db import Database
 from backend.events import InMemoryBus, PostgresBus, Subscriber
-from backend.events.postgres import LISTENER_APPLICATION_NAME
+from backend.events.table import LISTENER_APPLICATION_NAME
 from backend.models import Order, User
 from backend.services.order_events import record_order_event
 from tests.conftest import make_settings

@@ -1,8 +1,10 @@
-"""Order event bus: in memory (one process) or PostgreSQL LISTEN/NOTIFY.
+"""Order event bus: the durable event table, fanned out to this process's sockets.
 
 EventBus            start(), stop(), broker (the subscribers of this process)
-├── InMemoryBus     published by the committing session (SQLite, one process)
-└── PostgresBus     NOTIFY wakes a reader of the event table (any workers/hosts)
+├── InMemoryBus     published by the committing session (tests on one connection)
+└── TableBus        reads `order_event` after a cursor, in id order
+    ├── SQLiteBus   woken by local commits; polls for other workers' commits
+    └── PostgresBus woken by LISTEN/NOTIFY (any workers, any hosts)
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from backend.events.bus import (
     Subscriber,
     encode_event,
 )
-from backend.events.postgres import PostgresBus
+from backend.events.table import PostgresBus, SQLiteBus
 
 __all__ = [
     "CLOSE_GOING_AWAY",
@@ -31,6 +33,7 @@ __all__ = [
     "EventBus",
     "InMemoryBus",
     "PostgresBus",
+    "SQLiteBus",
     "Subscriber",
     "encode_event",
     "get_bus",
@@ -54,9 +57,11 @@ def _choose_bus(app: Quart) -> EventBus:
     settings: Settings = app.extensions["settings"]
     database = get_database(app)
     # No engine means tests bound one connection whose transaction never
-    # commits: nothing could NOTIFY, and there is only this process anyway.
-    if settings.is_sqlite or database.engine is None:
+    # commits: there is no table state to read, and only this process anyway.
+    if database.engine is None:
         return InMemoryBus()
+    if settings.is_sqlite:
+        return SQLiteBus(database, settings)
     return PostgresBus(database, settings)
 
 

@@ -105,19 +105,30 @@ class EventBus:
         """Close every subscriber with 1001 and stop delivering."""
         self.broker.close_all(CLOSE_GOING_AWAY)
 
+    def on_commit(self, rows: list[OrderEvent]) -> None:
+        """This process committed `rows` (only buses in `local_buses` hear it)."""
 
-_memory_buses: set[InMemoryBus] = set()
+
+# The buses of this process that hear its commits (see `_publish_committed`).
+local_buses: set[EventBus] = set()
 
 
 class InMemoryBus(EventBus):
-    """One process: events are published by the session that committed them."""
+    """One process, nothing else: events come straight from the committing session.
+
+    Used when tests bind every session to one connection whose transaction
+    never truly commits, so there is no table state another reader could see.
+    """
 
     async def start(self) -> None:
-        _memory_buses.add(self)
+        local_buses.add(self)
 
     async def stop(self) -> None:
-        _memory_buses.discard(self)
+        local_buses.discard(self)
         await super().stop()
+
+    def on_commit(self, rows: list[OrderEvent]) -> None:
+        self.broker.publish(rows)
 
 
 @sa_event.listens_for(Session, "after_commit")
@@ -125,8 +136,9 @@ def _publish_committed(session: Session) -> None:
     pending: list[OrderEvent] = session.info.pop(PENDING_KEY, [])
     # A row inserted in a savepoint that was rolled back is transient again.
     committed = [row for row in pending if sa_inspect(row).persistent]
-    for bus in _memory_buses:
-        bus.broker.publish(committed)
+    if committed:
+        for bus in local_buses:
+            bus.on_commit(committed)
 
 
 @sa_event.listens_for(Session, "after_soft_rollback")

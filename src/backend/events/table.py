@@ -1,0 +1,162 @@
+"""Buses that read the durable event table: the rows, in id order, by cursor.
+
+A wake-up only says "read now": the rows themselves are read from
+`order_event` by `id > cursor`, so a missed or duplicated wake-up costs
+latency, never an event, and a periodic catch-up read covers any lost one.
+
+TableBus
+├── PostgresBus   every worker (and host) LISTENs on one connection; a NOTIFY
+│                 carrying the event id wakes it; catch-up about once a second
+└── SQLiteBus     commits in this process wake it; a short poll picks up the
+                  commits of the other workers sharing the file. SQLite runs
+                  one writer at a time (`BEGIN IMMEDIATE`), so ids already
+                  follow commit order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import asyncpg
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
+
+from backend.config import Settings
+from backend.db import Database
+from backend.errors import DATABASE_UNAVAILABLE
+from backend.events.bus import EventBus, local_buses
+from backend.models import OrderEvent
+from backend.services.order_events import (
+    NOTIFY_CHANNEL,
+    latest_event_id,
+    list_order_events,
+)
+
+LISTENER_APPLICATION_NAME = "backend-events"
+CATCH_UP_SECONDS = 1.0
+SQLITE_POLL_SECONDS = 0.1
+READ_BATCH = 500
+_FAILURES = (*DATABASE_UNAVAILABLE, OSError, asyncpg.PostgresError, sa_exc.DBAPIError)
+logger = logging.getLogger(__name__)
+
+
+class TableBus(EventBus):
+    """Reads the events committed after its cursor when woken, or every tick."""
+
+    catch_up_seconds = CATCH_UP_SECONDS
+
+    def __init__(self, database: Database, settings: Settings) -> None:
+        super().__init__()
+        self._database = database
+        self._settings = settings
+        self._wake = asyncio.Event()
+        self._cursor: int | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        # Events committed from here on are delivered (earlier ones: `since`).
+        with contextlib.suppress(*_FAILURES):
+            await self._init_cursor()
+        self._task = asyncio.create_task(self._run(), name="order-events-reader")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await super().stop()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._ensure_listening()
+                await self._catch_up()
+            except _FAILURES as error:
+                logger.warning("order events: database error: %r", error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.catch_up_seconds)
+            self._wake.clear()
+
+    async def _ensure_listening(self) -> None:
+        """(Re)open the notification channel, for backends that have one."""
+
+    async def _catch_up(self) -> None:
+        """Fan out every committed event after the cursor, in id order."""
+        if self._cursor is None:
+            await self._init_cursor()
+        assert self._cursor is not None
+        while True:
+            async with self._database.session(readonly=True) as session:
+                rows = await list_order_events(
+                    session, viewer_id=None, since=self._cursor, limit=READ_BATCH
+                )
+            if rows:
+                self.broker.publish(rows)
+                self._cursor = rows[-1].id
+            if len(rows) < READ_BATCH:
+                return
+
+    async def _init_cursor(self) -> None:
+        async with self._database.session(readonly=True) as session:
+            self._cursor = await latest_event_id(session)
+
+
+class SQLiteBus(TableBus):
+    """Woken by this process's commits; polls for the other workers' commits."""
+
+    catch_up_seconds = SQLITE_POLL_SECONDS
+
+    async def start(self) -> None:
+        local_buses.add(self)
+        await super().start()
+
+    async def stop(self) -> None:
+        local_buses.discard(self)
+        await super().stop()
+
+    def on_commit(self, rows: list[OrderEvent]) -> None:
+        self.wake()  # read them from the table, in order with everyone else's
+
+
+class PostgresBus(TableBus):
+    """LISTEN/NOTIFY wake-ups over the durable event table."""
+
+    def __init__(self, database: Database, settings: Settings) -> None:
+        super().__init__(database, settings)
+        self._dsn = (
+            make_url(settings.database_url)
+            .set(drivername="postgresql")
+            .render_as_string(hide_password=False)
+        )
+        self._listener: Any = None
+
+    async def stop(self) -> None:
+        await super().stop()
+        await self._close_listener()
+
+    async def _ensure_listening(self) -> None:
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        await self._close_listener()
+        listener = await asyncpg.connect(
+            self._dsn,
+            timeout=self._settings.db_connect_timeout,
+            server_settings={"application_name": LISTENER_APPLICATION_NAME},
+        )
+        # Losing the connection wakes the loop, so it reconnects at once.
+        listener.add_termination_listener(lambda *_: self.wake())
+        await listener.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake())
+        self._listener = listener
+
+    async def _close_listener(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None and not listener.is_closed():
+            with contextlib.suppress(*_FAILURES, TimeoutError):
+                await asyncio.wait_for(listener.close(), 2)
