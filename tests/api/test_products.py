@@ -300,6 +300,10 @@ async def test_create_validates_fields(
 
 
 async def test_create_accepts_the_limits(client: Client, admin: dict[str, str]) -> None:
+    integral_float = _new(stock=7.0, sku="FLOAT-OK")
+    assert (
+        await client.post(URL, json=integral_float, headers=admin)
+    ).status_code == 201
     body = _new(
         sku="L" * 64,
         name="n" * 200,

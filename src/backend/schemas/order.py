@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictInt, model_validator
+from pydantic import Field, model_validator
 
 from backend.schemas.common import (
     InputSchema,
@@ -14,15 +14,16 @@ from backend.schemas.common import (
     PageQuery,
     QuerySchema,
 )
+from backend.schemas.product import JsonInt
 
 # Ids live in 32-bit integer columns; larger values cannot name a row.
-RowId = Annotated[StrictInt, Field(ge=1, le=2**31 - 1)]
+RowId = Annotated[JsonInt, Field(ge=1, le=2**31 - 1)]
 OrderStatus = Literal["pending", "paid", "shipped", "delivered", "cancelled"]
 
 
 class OrderLine(InputSchema):
     product_id: RowId
-    quantity: StrictInt = Field(ge=1, le=1000)
+    quantity: JsonInt = Field(ge=1, le=1000)
 
 
 class OrderCreate(InputSchema):

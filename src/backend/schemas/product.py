@@ -5,7 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import AfterValidator, Field, StrictBool, StrictInt, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    StrictBool,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 
 from backend.schemas.common import InputSchema, OutputSchema, Page, PageQuery
@@ -16,10 +22,19 @@ if TYPE_CHECKING:
 Sku = Annotated[str, Field(min_length=1, max_length=64)]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Description = Annotated[str, Field(max_length=5000)]
+
+
+def _json_number(value: object) -> object:
+    # JSON Schema's integer: 5 and 5.0 are fine; `true` and `"5"` are not.
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON integer")
+    return value
+
+
+JsonInt = Annotated[int, BeforeValidator(_json_number)]
 MAX_PRICE_CENTS = 100_000_000
-# Strict: JSON `true` or `"5"` is not a number here.
-PriceCents = Annotated[StrictInt, Field(ge=0, le=MAX_PRICE_CENTS)]
-Stock = Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+PriceCents = Annotated[JsonInt, Field(ge=0, le=MAX_PRICE_CENTS)]
+Stock = Annotated[JsonInt, Field(ge=0, le=1_000_000)]
 # Any bound >= 0 is valid; past the dearest possible price it changes nothing,
 # so it is clamped rather than sent to an integer column it would overflow.
 PriceBound = Annotated[
