@@ -94,6 +94,15 @@ async def test_malformed_json_is_400(probe_client: Client) -> None:
     await problem(response, 400, "bad_request")
 
 
+async def test_body_that_is_not_utf8_is_400(probe_client: Client) -> None:
+    response = await probe_client.post(
+        "/probe/things",
+        data=b'{"name": "\xff"}',
+        headers={"Content-Type": "application/json"},
+    )
+    await problem(response, 400, "bad_request")
+
+
 async def test_body_that_is_not_json_is_415(probe_client: Client) -> None:
     response = await probe_client.post(
         "/probe/things", data=b"name=x", headers={"Content-Type": "text/plain"}

@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from quart import Quart, Request, Response, g, request
-from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
 
 from backend.logs import request_id_var
@@ -39,6 +39,10 @@ class ApiRequest(Request):
             return None
         if not (force or self.is_json):
             raise UnsupportedMediaType("The request body must be application/json.")
+        try:
+            body.decode()  # JSON is UTF-8 (RFC 8259); Quart would raise a 500
+        except UnicodeDecodeError:
+            raise BadRequest("The request body is not valid UTF-8.") from None
         return await super().get_json(force=force, silent=silent, cache=cache)
 
 

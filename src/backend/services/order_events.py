@@ -18,6 +18,7 @@ EVENT_WRITER_LOCK = 0x6F726465  # "orde"
 NOTIFY_CHANNEL = "order_events"
 # Where a session keeps the events it wrote until commit (see backend.events).
 PENDING_KEY = "pending_order_events"
+MAX_EVENT_ID = 2**63 - 1
 _TAKE_WRITER_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 
@@ -64,7 +65,8 @@ async def list_order_events(
     session: AsyncSession, *, viewer_id: int | None, since: int, limit: int
 ) -> Sequence[OrderEvent]:
     """Events after `since` in id order; only `viewer_id`'s unless it is None."""
-    stmt = select(OrderEvent).where(OrderEvent.id > since)
+    # A cursor past any 64-bit id is valid input that simply matches nothing.
+    stmt = select(OrderEvent).where(OrderEvent.id > min(since, MAX_EVENT_ID))
     if viewer_id is not None:
         stmt = stmt.where(OrderEvent.user_id == viewer_id)
     return (await session.scalars(stmt.order_by(OrderEvent.id).limit(limit))).all()

@@ -39,6 +39,8 @@ async def paginate(
     """One page of `statement` (which must already be ordered) and the total count."""
     counted = select(func.count()).select_from(statement.order_by(None).subquery())
     total = await session.scalar(counted) or 0
-    window = statement.limit(per_page).offset((page - 1) * per_page)
-    items = list((await session.scalars(window)).all())
-    return PageResult(items, total, page, per_page)
+    offset = (page - 1) * per_page
+    if offset >= total:  # past the last page: no query, and no offset overflow
+        return PageResult([], total, page, per_page)
+    window = await session.scalars(statement.limit(per_page).offset(offset))
+    return PageResult(list(window.all()), total, page, per_page)
