@@ -6,7 +6,7 @@ from quart import Quart
 from quart_cors import cors
 from quart_schema import QuartSchema
 
-from backend import asyncapi, cli, errors, events, health, logs, mail, web
+from backend import asyncapi, cli, errors, events, health, logs, mail, serving, web
 from backend.api import register_apis
 from backend.config import Settings
 from backend.db import Database
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     web.init_app(app)
     errors.register_error_handlers(app)
     Database(settings).init_app(app)
+    serving.init_app(app)
     events.init_app(app)
     RateLimiter(settings).init_app(app)
     mail.Mailer(mail.sender_for(settings)).init_app(app)

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import multiprocessing
-import os
 import re
-import signal
 import uuid
 from typing import Any
 
@@ -34,7 +29,7 @@ class ApiRequest(Request):
     async def get_json(
         self, force: bool = False, silent: bool = False, cache: bool = True
     ) -> Any:
-        body = await self.get_data(cache=True)
+        body = await self.get_data(cache=True, as_text=False, parse_form_data=False)
         if not body:
             return None
         if not (force or self.is_json):
@@ -84,31 +79,8 @@ async def _finish_headers(response: Response) -> Response:
     return response
 
 
-async def _keep_draining_on_sigterm() -> None:
-    """In a Hypercorn worker, let SIGTERM not cut a graceful drain short.
-
-    Hypercorn's master stops its workers through a shared event and each drains
-    for up to `graceful_timeout`; but as soon as one worker has exited, the
-    master SIGTERMs the others, whose default action kills them with requests
-    still in flight. While the master lives it is driving the shutdown, so the
-    signal is ignored; an orphaned worker still exits on it.
-    """
-    if multiprocessing.parent_process() is None:
-        return  # not a Hypercorn worker (tests, `quart run`, --workers 0)
-    master = os.getppid()
-
-    def on_sigterm() -> None:
-        if os.getppid() != master:
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGTERM)
-        logging.getLogger(__name__).info("SIGTERM while draining; finishing first")
-
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, on_sigterm)
-
-
 def init_app(app: Quart) -> None:
     app.request_class = ApiRequest
     app.url_map.converters["int"] = IdConverter
     app.before_request(_assign_request_id)
     app.after_request(_finish_headers)
-    app.before_serving(_keep_draining_on_sigterm)

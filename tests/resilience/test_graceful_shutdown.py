@@ -95,15 +95,6 @@ async def test_sigterm_lets_in_flight_requests_finish(
 
 
 @pytest.mark.skipif(not HAS_EVENTS_SOCKET, reason="no order-events websocket yet")
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known bug (issue 5): Hypercorn runs the lifespan shutdown, where the bus "
-        "closes subscribers with 1001, only after open connections end or "
-        "graceful_timeout passes, so sockets are held for the whole timeout and "
-        "then cancelled (1011). The bus must learn of the shutdown earlier."
-    ),
-)
 async def test_sigterm_closes_websockets_with_1001(
     shop: Shop, live_server: Callable[..., LiveServer]
 ) -> None:

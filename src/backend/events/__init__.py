@@ -13,6 +13,7 @@ from collections.abc import AsyncGenerator
 
 from quart import Quart, current_app
 
+from backend import serving
 from backend.config import Settings
 from backend.db import get_database
 from backend.events.bus import (
@@ -51,6 +52,9 @@ def init_app(app: Quart) -> None:
         await bus.stop()
 
     app.while_serving(serve_bus)
+    # Sockets are closed with 1001 as soon as the server drains, so they do
+    # not hold the graceful shutdown up; they reconnect elsewhere with `since`.
+    serving.on_drain(app, lambda: get_bus(app).broker.close_all(CLOSE_GOING_AWAY))
 
 
 def _choose_bus(app: Quart) -> EventBus:
