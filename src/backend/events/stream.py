@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ MAX_INBOUND_PER_SECOND = 10
 # How often a live socket re-checks that its session is still valid.
 REVALIDATE_SECONDS = 5.0
 REPLAY_BATCH = 500
+logger = logging.getLogger(__name__)
 Deliver = Callable[[str], Awaitable[None]]
 
 
@@ -97,6 +99,12 @@ async def stream_events(bus: EventBus, viewer: Viewer, *, since: int | None) -> 
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     assert subscriber.close_code is not None
+    logger.info(
+        "order-events subscriber closed",
+        extra={"close_code": subscriber.close_code, "user_id": viewer.user_id},
+    )
+    # A client that stopped reading cannot take the close frame either; the
+    # connection is then dropped by Hypercorn's read_timeout (it sends no pongs).
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(websocket.close(subscriber.close_code), 5)
 
