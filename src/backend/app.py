@@ -11,6 +11,7 @@ from backend.api import register_apis
 from backend.config import Settings
 from backend.db import Database
 from backend.json_provider import use_orjson
+from backend.openapi import ShopOpenAPIProvider
 from backend.ratelimit import RateLimiter
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import TokenService
@@ -42,6 +43,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         redoc_ui_path=None,
         scalar_ui_path=None,
         swagger_ui_path="/docs",
+        openapi_provider_class=ShopOpenAPIProvider,
     )
     use_orjson(app)  # after QuartSchema, whose provider it wraps
     web.init_app(app)

@@ -24,16 +24,13 @@ from typing import Any, ClassVar
 import orjson
 from pydantic import ValidationError
 from quart import Quart, Response
-from quart_schema import OpenAPIProvider, RequestSchemaValidationError
+from quart_schema import RequestSchemaValidationError
 from quart_schema.validation import (
     QuerystringValidationError,
     RequestHeadersValidationError,
 )
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
-from werkzeug.routing import IntegerConverter
-
-from backend.schemas.common import Problem
 
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger(__name__)
@@ -244,51 +241,8 @@ def _unexpected(error: BaseException) -> Response:
     return problem_response(500, "internal_error", AppError.default_detail)
 
 
-class ProblemDocumentingProvider(OpenAPIProvider):
-    """OpenAPI generation that declares error bodies as `application/problem+json`.
-
-    quart-schema documents every response as `application/json`; ours differ for
-    errors, and clients (and contract fuzzers) rely on the declared type.
-    """
-
-    def build_response_object(
-        self, model: type[Any], headers_model: type[Any] | None
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        response, definitions = super().build_response_object(model, headers_model)
-        if issubclass(model, Problem):
-            content = response["content"]
-            content[PROBLEM_JSON] = content.pop("application/json")
-        return response, definitions
-
-    def build_path_parameter(self, name: str, converter: Any) -> dict[str, Any]:
-        parameter = super().build_path_parameter(name, converter)
-        max_id = getattr(converter, "max_id", None)
-        if isinstance(converter, IntegerConverter) and max_id is not None:
-            parameter["schema"] |= {"minimum": 0, "maximum": max_id}
-        return parameter
-
-    def build_paths(self, rule: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-        """Also declare the errors any route can give, so routes need not repeat them:
-        a database outage (503) anywhere; malformed (400), oversized (413) and
-        non-JSON (415) bodies wherever a body is read."""
-        paths, components = super().build_paths(rule)
-        problem, definitions = self.build_response_object(Problem, None)
-        components.update(definitions)
-        for operations in paths.values():
-            for operation in operations.values():
-                body = "requestBody" in operation
-                for status in (503, *((400, 413, 415) if body else ())):
-                    operation["responses"].setdefault(status, problem)
-        return paths, components
-
-
 def register_error_handlers(app: Quart) -> None:
     """Route every error through the renderers above."""
-    schema_extension = app.extensions.get("QUART_SCHEMA")
-    if schema_extension is not None:
-        schema_extension.openapi_provider = ProblemDocumentingProvider(
-            app, schema_extension
-        )
     app.config["PROPAGATE_EXCEPTIONS"] = False
     app.register_error_handler(AppError, _render)
     app.register_error_handler(RequestSchemaValidationError, _schema_validation)

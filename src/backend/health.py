@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 from quart import Blueprint
-from quart_schema import tag
+from quart_schema import tag, validate_response
 from sqlalchemy import text
 
 from backend.db import get_database
 from backend.errors import DATABASE_UNAVAILABLE, ServiceUnavailable
+from backend.schemas.common import Problem
 
 blueprint = Blueprint("health", __name__)
 
@@ -24,6 +25,7 @@ class ReadyOut(BaseModel):
 
 @blueprint.get("/health")
 @tag(["health"])
+@validate_response(HealthOut, 200)
 async def health() -> HealthOut:
     """Liveness: the process is up. Touches no database."""
     return HealthOut(status="ok")
@@ -31,6 +33,8 @@ async def health() -> HealthOut:
 
 @blueprint.get("/ready")
 @tag(["health"])
+@validate_response(ReadyOut, 200)
+@validate_response(Problem, 503)
 async def ready() -> ReadyOut:
     """Readiness: the database answers."""
     try:

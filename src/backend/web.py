@@ -24,14 +24,19 @@ DOCS_CSP = (
 
 
 class ApiRequest(Request):
-    """A request whose JSON body is optional but, when present, must be JSON."""
+    """A JSON body, or `{}` when there is none; anything else is not JSON (415).
+
+    An empty body reads as `{}` so optional bodies need no special case and a
+    required one is a 422 naming the missing fields; a literal `null` is not an
+    object and is refused like any other wrong type.
+    """
 
     async def get_json(
         self, force: bool = False, silent: bool = False, cache: bool = True
     ) -> Any:
         body = await self.get_data(cache=True, as_text=False, parse_form_data=False)
         if not body:
-            return None
+            return {}
         if not (force or self.is_json):
             raise UnsupportedMediaType("The request body must be application/json.")
         try:

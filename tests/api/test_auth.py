@@ -242,9 +242,22 @@ async def test_reusing_a_rotated_refresh_token_revokes_the_whole_session(
 async def test_refresh_without_a_valid_token_is_401(
     client: Client, body: dict[str, str] | None
 ) -> None:
-    response = await client.post("/api/v1/auth/refresh", json=body)
+    # None: no body at all (an empty body reads as `{}`).
+    sent = {"data": b""} if body is None else {"json": body}
+    response = await client.post("/api/v1/auth/refresh", **sent)
     await problem(response, 401, "unauthorized")
     assert response.headers["WWW-Authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/refresh", "/api/v1/auth/logout"])
+async def test_a_json_null_body_is_not_an_empty_body(client: Client, path: str) -> None:
+    tokens = await register(client)
+    response = await client.post(
+        path,
+        data=b"null",
+        headers={**bearer(tokens["access_token"]), "Content-Type": "application/json"},
+    )
+    await problem(response, 422, "validation_error")
 
 
 async def test_access_token_is_not_a_refresh_token_and_vice_versa(
@@ -262,8 +275,9 @@ async def test_access_token_is_not_a_refresh_token_and_vice_versa(
 async def test_logout_ends_the_session(client: Client, body: Any) -> None:
     tokens = await register(client)
     payload = {"refresh_token": tokens["refresh_token"]} if body else body
+    sent = {"data": b""} if payload is None else {"json": payload}
     response = await client.post(
-        "/api/v1/auth/logout", headers=bearer(tokens["access_token"]), json=payload
+        "/api/v1/auth/logout", headers=bearer(tokens["access_token"]), **sent
     )
     assert response.status_code == 204
     await problem(await me(client, tokens["access_token"]), 401, "unauthorized")

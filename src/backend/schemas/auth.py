@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
     StringConstraints,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from backend.schemas.common import InputSchema
@@ -29,20 +28,15 @@ class LoginIn(InputSchema):
     password: RawPassword
 
 
-class OptionalBody(InputSchema):
-    """A body that may be empty: no body reads as `{}`."""
+class RefreshIn(InputSchema):
+    """May be empty (no body reads as `{}`): the token is then the Bearer header."""
 
-    @model_validator(mode="before")
-    @classmethod
-    def _empty_is_empty_object(cls, data: Any) -> Any:
-        return {} if data is None else data
-
-
-class RefreshIn(OptionalBody):
     refresh_token: str | None = None
 
 
-class LogoutIn(OptionalBody):
+class LogoutIn(InputSchema):
+    """May be empty; a refresh token given here has its session ended too."""
+
     refresh_token: str | None = None
 
 

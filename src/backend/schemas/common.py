@@ -40,6 +40,10 @@ class Page(OutputSchema, Generic[T]):
     pages: int
 
 
+class NoContent(BaseModel):
+    """Documents a 204: `@document_response(NoContent, 204)`; there is no body."""
+
+
 class ValidationIssue(BaseModel):
     loc: list[str | int]
     msg: str

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from quart import Blueprint, Response, request
-from quart_schema import tag, validate_request, validate_response
+from quart_schema import document_response, tag, validate_request, validate_response
 
 from backend.auth import (
     bearer_token,
@@ -28,7 +28,7 @@ from backend.schemas.auth import (
     RegisterIn,
     TokenPair,
 )
-from backend.schemas.common import Problem
+from backend.schemas.common import NoContent, Problem
 from backend.schemas.user import UserOut
 from backend.services import auth, users
 from backend.services.auth import IssuedTokens
@@ -138,6 +138,7 @@ def _pair(issued: IssuedTokens) -> dict[str, Any]:
 @validate_response(Problem, 401)
 @validate_response(Problem, 422)
 @rate_exempt("needs a valid access token and only ends sessions")
+@document_response(NoContent, 204)
 async def logout(data: LogoutIn) -> tuple[str, int]:
     """End the current session: its refresh and access tokens stop working."""
     await auth.logout(
@@ -170,6 +171,7 @@ async def me() -> UserOut:
 @validate_response(Problem, 429)
 @validate_response(Problem, 503)
 @rate_limit(PASSWORD_LIMIT)
+@document_response(NoContent, 204)
 async def change_password(data: ChangePasswordIn) -> tuple[str, int]:
     """Change the password; every other session of the user is revoked."""
     await auth.change_password(

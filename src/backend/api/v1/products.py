@@ -6,13 +6,19 @@ import hashlib
 
 import orjson
 from quart import Blueprint, Response, current_app, request
-from quart_schema import tag, validate_querystring, validate_request, validate_response
+from quart_schema import (
+    document_response,
+    tag,
+    validate_querystring,
+    validate_request,
+    validate_response,
+)
 
 from backend.auth import admin_required, authenticate, bearer_token
 from backend.db import get_session
 from backend.errors import NotAuthenticated
 from backend.models import Product
-from backend.schemas.common import Problem
+from backend.schemas.common import NoContent, Problem
 from backend.schemas.product import (
     ProductCreate,
     ProductOut,
@@ -137,6 +143,7 @@ async def update_product(product_id: int, data: ProductUpdate) -> ProductOut:
 @validate_response(Problem, 403)
 @validate_response(Problem, 404)
 @tag(["products"])
+@document_response(NoContent, 204)
 async def delete_product(product_id: int) -> tuple[str, int]:
     """Retire a product (admin; soft delete)."""
     await products.deactivate_product(get_session(), product_id)

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from quart import Blueprint
-from quart_schema import tag, validate_querystring, validate_request, validate_response
+from quart_schema import (
+    document_response,
+    tag,
+    validate_querystring,
+    validate_request,
+    validate_response,
+)
 
 from backend.api.v1.auth import REGISTER_LIMIT
 from backend.auth import admin_required, current_user, get_hasher, login_required
 from backend.db import get_session
 from backend.mail import get_mailer
 from backend.ratelimit import rate_limit
-from backend.schemas.common import Problem
+from backend.schemas.common import NoContent, Problem
 from backend.schemas.user import UserCreate, UserOut, UserPage, UserQuery, UserUpdate
 from backend.services import users
 
@@ -99,6 +105,7 @@ async def update_user(user_id: int, data: UserUpdate) -> UserOut:
 @validate_response(Problem, 401)
 @validate_response(Problem, 403)
 @validate_response(Problem, 404)
+@document_response(NoContent, 204)
 async def delete_user(user_id: int) -> tuple[str, int]:
     """Deactivate an account: its tokens and logins stop working at once."""
     await users.deactivate_user(get_session(), actor=current_user(), user_id=user_id)
