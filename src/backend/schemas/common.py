@@ -16,9 +16,9 @@ class InputSchema(BaseModel):
 
 
 class QuerySchema(BaseModel):
-    """Query strings: stripped; parameters we do not know are ignored."""
+    """Query strings: stripped; an unknown parameter is a 422, as in bodies."""
 
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class OutputSchema(BaseModel):
