@@ -30,6 +30,8 @@ def service_env(dsn: str) -> dict[str, str]:
         # All load comes from 127.0.0.1: a per-address login limit would turn
         # the login storm into a 429 storm and measure nothing.
         "RATE_LIMIT_LOGIN": "0",
+        # fan-out subscribes thousands of sockets as a handful of admin users.
+        "WS_MAX_CONNECTIONS_PER_USER": "100000",
         "LOG_LEVEL": "WARNING",
     }
 

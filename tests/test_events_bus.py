@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from backend.config import Settings
 from backend.db import Database
-from backend.events import InMemoryBus, PostgresBus, Subscriber
+from backend.events import Broker, InMemoryBus, PostgresBus, Subscriber
 from backend.events.table import LISTENER_APPLICATION_NAME
 from backend.models import Order, User
 from backend.services.order_events import record_order_event
@@ -218,3 +218,17 @@ def test_a_full_queue_closes_the_subscriber_with_1013() -> None:
         subscriber.offer(event_id, "{}")
     assert subscriber.close_code == 1013
     assert subscriber.queue.qsize() == 2
+
+
+def test_broker_admits_at_most_the_per_user_limit() -> None:
+    broker = Broker()
+    first, second, third = (
+        Subscriber(user_id=7, is_admin=False, queue_size=1) for _ in range(3)
+    )
+    assert broker.admit(first, per_user_limit=2)
+    assert broker.admit(second, per_user_limit=2)
+    assert not broker.admit(third, per_user_limit=2)
+    broker.discard(first)
+    broker.discard(first)  # a second discard changes nothing
+    assert broker.admit(third, per_user_limit=2)
+    assert not broker.admit(first, per_user_limit=2)

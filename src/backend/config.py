@@ -87,6 +87,8 @@ class Settings(BaseSettings):
 
     ws_queue_size: int = Field(default=1000, gt=0)
     ws_send_timeout: float = Field(default=10.0, gt=0)
+    # Event sockets one user may hold open on one worker; more are refused (429).
+    ws_max_connections_per_user: int = Field(default=20, gt=0)
 
     # PostgreSQL pool; sized per worker process.
     db_pool_size: int = Field(default=10, gt=0)

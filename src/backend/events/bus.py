@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -57,14 +57,29 @@ class Broker:
     def __init__(self) -> None:
         self._by_user: defaultdict[int, set[Subscriber]] = defaultdict(set)
         self._admins: set[Subscriber] = set()
+        self._open_per_user: Counter[int] = Counter()
+
+    def admit(self, subscriber: Subscriber, *, per_user_limit: int) -> bool:
+        """Add `subscriber` unless its user already holds `per_user_limit` sockets."""
+        if self._open_per_user[subscriber.user_id] >= per_user_limit:
+            return False
+        self.add(subscriber)
+        return True
 
     def add(self, subscriber: Subscriber) -> None:
+        self._open_per_user[subscriber.user_id] += 1
         if subscriber.is_admin:
             self._admins.add(subscriber)
         else:
             self._by_user[subscriber.user_id].add(subscriber)
 
     def discard(self, subscriber: Subscriber) -> None:
+        if subscriber in self._admins or subscriber in self._by_user.get(
+            subscriber.user_id, ()
+        ):
+            self._open_per_user[subscriber.user_id] -= 1
+            if not self._open_per_user[subscriber.user_id]:
+                del self._open_per_user[subscriber.user_id]
         self._admins.discard(subscriber)
         owners = self._by_user.get(subscriber.user_id)
         if owners is not None:

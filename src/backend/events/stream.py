@@ -22,7 +22,12 @@ from quart import current_app, websocket
 from backend.auth import bearer_token, get_tokens
 from backend.config import Settings
 from backend.db import get_database
-from backend.errors import DATABASE_UNAVAILABLE, BadRequest, NotAuthenticated
+from backend.errors import (
+    DATABASE_UNAVAILABLE,
+    BadRequest,
+    NotAuthenticated,
+    RateLimited,
+)
 from backend.events.bus import CLOSE_TRY_AGAIN_LATER, EventBus, Subscriber, encode_event
 from backend.services.auth import load_token_user
 from backend.services.order_events import list_order_events
@@ -76,16 +81,34 @@ async def authenticate_viewer(token: str) -> Viewer:
     return Viewer(user.id, user.is_admin, token, float(expires_at))
 
 
-async def stream_events(bus: EventBus, viewer: Viewer, *, since: int | None) -> None:
-    """Serve an accepted socket until a close reason arises; close with it."""
+def admit_subscriber(bus: EventBus, viewer: Viewer) -> Subscriber:
+    """A live subscription for `viewer`; 429 when the user holds too many sockets.
+
+    Taken before the replay, so nothing committed in between can fall in a gap.
+    """
     settings: Settings = current_app.extensions["settings"]
     subscriber = Subscriber(
         user_id=viewer.user_id,
         is_admin=viewer.is_admin,
         queue_size=settings.ws_queue_size,
     )
-    # Live first, then replay: nothing committed in between can fall in a gap.
-    bus.broker.add(subscriber)
+    if not bus.broker.admit(
+        subscriber, per_user_limit=settings.ws_max_connections_per_user
+    ):
+        raise RateLimited(5, "Too many open event sockets for this user.")
+    return subscriber
+
+
+async def stream_events(
+    bus: EventBus, subscriber: Subscriber, viewer: Viewer, *, since: int | None
+) -> None:
+    """Accept the socket and serve it until a close reason arises; close with it."""
+    settings: Settings = current_app.extensions["settings"]
+    try:
+        await websocket.accept()
+    except BaseException:
+        bus.broker.discard(subscriber)
+        raise
     tasks = [
         asyncio.create_task(_send(subscriber, viewer, since, settings)),
         asyncio.create_task(_read(subscriber)),

@@ -10,6 +10,7 @@ from backend.auth import current_user, login_required
 from backend.db import get_session
 from backend.events import get_bus
 from backend.events.stream import (
+    admit_subscriber,
     authenticate_viewer,
     parse_since,
     socket_token,
@@ -31,8 +32,8 @@ async def order_events_socket() -> None:
     """Live order events; `?since=` replays first (see /asyncapi.json)."""
     viewer = await authenticate_viewer(socket_token())
     since = parse_since(websocket.args.get("since"))
-    await websocket.accept()
-    await stream_events(get_bus(), viewer, since=since)
+    subscriber = admit_subscriber(get_bus(), viewer)
+    await stream_events(get_bus(), subscriber, viewer, since=since)
 
 
 @blueprint.get("/events")

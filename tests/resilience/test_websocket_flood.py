@@ -1,0 +1,47 @@
+"""Abuse: one user cannot hold an unbounded number of event sockets open."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from tests.support.live_data import LiveData
+from tests.support.server import LiveServer
+
+pytestmark = [pytest.mark.resilience, pytest.mark.e2e]
+LIMIT = 3
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_event_sockets_per_user_are_capped(
+    fresh_database_url: Callable[[str], Awaitable[str]],
+    live_server: Callable[..., LiveServer],
+    backend: str,
+) -> None:
+    url = await fresh_database_url(backend)
+    env = {"WS_MAX_CONNECTIONS_PER_USER": str(LIMIT)}
+    server = live_server(url, workers=1, env=env)
+    async with LiveData(url) as data:
+        flooder, other = await data.user(), await data.user()
+    address = f"{server.ws_url}/api/v1/orders/events"
+    held = [
+        await connect(address, additional_headers=flooder.headers) for _ in range(LIMIT)
+    ]
+    try:
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(address, additional_headers=flooder.headers)
+        assert refused.value.response.status_code == 429
+        assert refused.value.response.headers["Retry-After"]
+        # The cap is per user: someone else still gets in.
+        async with connect(address, additional_headers=other.headers):
+            pass
+        await held.pop().close()
+        await asyncio.sleep(0.3)  # the server notices the close
+        held.append(await connect(address, additional_headers=flooder.headers))
+    finally:
+        for socket in held:
+            await socket.close()
