@@ -8,8 +8,9 @@ rules that span fields (`password_confirm` equal to `password`, each product
 once per order) or depend on state (a taken username, stock) cannot be stated
 in JSON Schema, so schema-valid requests are rightly refused with 409 or 422.
 
-The fuzzer may log its identity out, deactivate or demote it; before each case the identity is healed
-in the database so every case runs with a working token.
+The fuzzer may log its identity out, deactivate or demote it; before each
+case the identity is healed in the database so every case runs with a working
+token.
 """
 
 from __future__ import annotations

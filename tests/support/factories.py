@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import timedelta
 
 from quart import Quart
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db import get_database
-from backend.models import AuthSession, Product, User
-from backend.models.base import utcnow
+from backend.models import Product, User
 from backend.security.tokens import TokenService
+from backend.services import auth
 
 DEFAULT_PASSWORD = "Correct-Horse-9"
 _counter = itertools.count(1)
@@ -69,16 +68,8 @@ async def make_product(
 async def issue_access_token(session: AsyncSession, app: Quart, user: User) -> str:
     """A live login session for `user` and an access token in it."""
     tokens: TokenService = app.extensions["tokens"]
-    login = AuthSession(
-        id=str(uuid.uuid4()),
-        user_id=user.id,
-        expires_at=utcnow() + timedelta(seconds=tokens.refresh_ttl),
-    )
-    session.add(login)
-    await session.flush()
-    return tokens.issue_access(
-        user_id=user.id, session_id=login.id, token_version=user.token_version
-    )
+    issued = await auth.start_session(session, tokens=tokens, user=user)
+    return issued.access_token
 
 
 async def bearer_for(app: Quart, user: User) -> dict[str, str]:
