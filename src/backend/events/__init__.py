@@ -25,6 +25,7 @@ from backend.events.bus import (
     Subscriber,
     encode_event,
 )
+from backend.events.sessions import SessionChecker
 from backend.events.table import PostgresBus, SQLiteBus
 
 __all__ = [
@@ -52,6 +53,7 @@ def init_app(app: Quart) -> None:
         await bus.stop()
 
     app.while_serving(serve_bus)
+    app.extensions["session_checker"] = SessionChecker(get_database(app))
     # Sockets are closed with 1001 as soon as the server drains, so they do
     # not hold the graceful shutdown up; they reconnect elsewhere with `since`.
     serving.on_drain(app, lambda: get_bus(app).broker.close_all(CLOSE_GOING_AWAY))

@@ -23,13 +23,13 @@ from backend.auth import bearer_token, get_tokens
 from backend.config import Settings
 from backend.db import get_database
 from backend.errors import (
-    DATABASE_UNAVAILABLE,
     BadRequest,
     NotAuthenticated,
     RateLimited,
 )
 from backend.events.bus import CLOSE_TRY_AGAIN_LATER, EventBus, Subscriber, encode_event
-from backend.services.auth import load_token_user
+from backend.events.sessions import SessionChecker
+from backend.services.auth import LiveLogin, load_token_user
 from backend.services.order_events import list_order_events
 
 CLOSE_POLICY_VIOLATION = 1008
@@ -49,7 +49,7 @@ Deliver = Callable[[str], Awaitable[None]]
 class Viewer:
     user_id: int
     is_admin: bool
-    token: str
+    login: LiveLogin
     expires_at: float
 
 
@@ -78,7 +78,8 @@ async def authenticate_viewer(token: str) -> Viewer:
     async with get_database().session(readonly=True) as session:
         user = await load_token_user(session, claims)
     expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]
-    return Viewer(user.id, user.is_admin, token, float(expires_at))
+    login = LiveLogin(claims.session_id, user.id, claims.token_version)
+    return Viewer(user.id, user.is_admin, login, float(expires_at))
 
 
 def admit_subscriber(bus: EventBus, viewer: Viewer) -> Subscriber:
@@ -182,19 +183,10 @@ async def _read(subscriber: Subscriber) -> None:
 
 
 async def _guard(subscriber: Subscriber, viewer: Viewer) -> None:
+    checker: SessionChecker = current_app.extensions["session_checker"]
     while True:
         remaining = viewer.expires_at - time.time()
         await asyncio.sleep(max(0.0, min(REVALIDATE_SECONDS, remaining)))
-        if time.time() >= viewer.expires_at or not await _still_valid(viewer):
+        if time.time() >= viewer.expires_at or not await checker.is_live(viewer.login):
             subscriber.close(CLOSE_UNAUTHORIZED)
             return
-
-
-async def _still_valid(viewer: Viewer) -> bool:
-    try:
-        await authenticate_viewer(viewer.token)
-    except NotAuthenticated:
-        return False
-    except DATABASE_UNAVAILABLE:
-        return True  # an outage is not a revocation; check again next time
-    return True

@@ -8,8 +8,10 @@ conditional UPDATE; presenting a claimed one again revokes the whole session.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +24,7 @@ from backend.security.tokens import AccessClaims, TokenService
 from backend.services import users
 
 INVALID_CREDENTIALS = "invalid_credentials"
+_IN_CHUNK = 500  # ids per IN (...) list: well under every driver's parameter limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,36 @@ async def load_token_user(session: AsyncSession, claims: AccessClaims) -> User:
     if user is None:
         raise NotAuthenticated("The token has been revoked.")
     return user
+
+
+class LiveLogin(NamedTuple):
+    """What an access token claims about its login, to be checked against state."""
+
+    session_id: str
+    user_id: int
+    token_version: int
+
+
+async def live_logins(
+    session: AsyncSession, logins: Iterable[LiveLogin]
+) -> set[LiveLogin]:
+    """Those of `logins` whose session is live and whose user is active, current."""
+    wanted = set(logins)
+    session_ids = sorted({login.session_id for login in wanted})
+    live: set[LiveLogin] = set()
+    for start in range(0, len(session_ids), _IN_CHUNK):
+        rows = await session.execute(
+            select(AuthSession.id, User.id, User.token_version)
+            .join(User, AuthSession.user_id == User.id)
+            .where(
+                AuthSession.id.in_(session_ids[start : start + _IN_CHUNK]),
+                AuthSession.revoked_at.is_(None),
+                AuthSession.expires_at > utcnow(),
+                User.is_active.is_(True),
+            )
+        )
+        live.update(LiveLogin(*row) for row in rows)
+    return wanted & live
 
 
 async def authenticate(
