@@ -18,8 +18,9 @@ into the same shape here and nowhere else; a 500 never shows exception text.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import orjson
 from pydantic import ValidationError
@@ -33,6 +34,7 @@ from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 PROBLEM_JSON = "application/problem+json"
+E = TypeVar("E", bound=BaseException)
 logger = logging.getLogger(__name__)
 
 
@@ -241,10 +243,22 @@ def _unexpected(error: BaseException) -> Response:
     return problem_response(500, "internal_error", AppError.default_detail)
 
 
+def _as_handler(render: Callable[[E], Response]) -> Callable[[E], Awaitable[Response]]:
+    """A coroutine handler: Quart runs plain functions in its thread pool, a
+    thread hop for every error response."""
+
+    async def handle(error: E) -> Response:
+        return render(error)
+
+    return handle
+
+
 def register_error_handlers(app: Quart) -> None:
     """Route every error through the renderers above."""
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    app.register_error_handler(AppError, _render)
-    app.register_error_handler(RequestSchemaValidationError, _schema_validation)
-    app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(Exception, _unexpected)
+    app.register_error_handler(AppError, _as_handler(_render))
+    app.register_error_handler(
+        RequestSchemaValidationError, _as_handler(_schema_validation)
+    )
+    app.register_error_handler(HTTPException, _as_handler(_http_error))
+    app.register_error_handler(Exception, _as_handler(_unexpected))

@@ -50,7 +50,7 @@ PASSWORD_LIMIT = Limit(
 
 
 @blueprint.after_request
-def _no_store(response: Response) -> Response:
+async def _no_store(response: Response) -> Response:
     # Tokens and personal data must not be kept by caches or proxies.
     response.headers["Cache-Control"] = "no-store"
     return response
