@@ -8,7 +8,7 @@ real commits use `live_server`, which starts Hypercorn on a fresh database.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backend import create_app
 from backend.config import Settings
-from backend.db import create_engine, get_database
+from backend.db import Database, create_engine, get_database
 from tests.support import databases
 from tests.support.server import TEST_SECRET, LiveServer
 
@@ -128,6 +128,17 @@ async def app(settings: Settings, connection: AsyncConnection) -> AsyncIterator[
 @pytest.fixture
 def client(app: Quart) -> Client:
     return app.test_client()
+
+
+@pytest.fixture
+async def pg_database(
+    fresh_database_url: Callable[[str], Awaitable[str]],
+) -> AsyncIterator[Database]:
+    """A connected `Database` on a fresh PostgreSQL database, with real commits."""
+    database = Database(make_settings(await fresh_database_url("postgresql")))
+    await database.connect()
+    yield database
+    await database.dispose()
 
 
 @pytest.fixture

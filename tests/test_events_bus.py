@@ -3,39 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 import orjson
-import pytest
 from sqlalchemy import text
 
 from backend.config import Settings
 from backend.db import Database
 from backend.events import Broker, InMemoryBus, PostgresBus, Subscriber
 from backend.events.table import LISTENER_APPLICATION_NAME
-from backend.models import Order, User
+from backend.models import Order
 from backend.services.order_events import record_order_event
 from tests.conftest import make_settings
 from tests.support.databases import _asyncpg_dsn
+from tests.support.event_data import order_body, owner
 
 MakeUrl = Callable[[str], Awaitable[str]]
-
-
-@pytest.fixture
-async def pg_database(fresh_database_url: MakeUrl) -> AsyncIterator[Database]:
-    database = Database(make_settings(await fresh_database_url("postgresql")))
-    await database.connect()
-    yield database
-    await database.dispose()
-
-
-async def owner(database: Database) -> int:
-    async with database.session() as session:
-        user = User(username="owner", email="owner@example.com", password_hash="x")
-        session.add(user)
-        await session.flush()
-        return user.id
 
 
 async def commit_event(database: Database, user_id: int, *, commit: bool = True) -> int:
@@ -54,19 +38,6 @@ async def commit_event(database: Database, user_id: int, *, commit: bool = True)
         )
         await (session.commit() if commit else session.rollback())
         return event.id
-
-
-def order_body(order: Order) -> dict[str, object]:
-    return {
-        "id": order.id,
-        "user_id": order.user_id,
-        "status": "pending",
-        "items": [],
-        "total_cents": 0,
-        "currency": "USD",
-        "created_at": order.created_at.isoformat(),
-        "updated_at": order.updated_at.isoformat(),
-    }
 
 
 async def received_ids(subscriber: Subscriber, count: int) -> list[int]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 import pytest
 from quart import Quart
@@ -16,19 +16,10 @@ from backend.services.order_events import (
     list_order_events,
     record_order_event,
 )
-from tests.conftest import make_settings
+from tests.support.event_data import order_body, owner
 from tests.support.factories import make_user
-from tests.test_events_bus import order_body, owner
 
 MakeUrl = Callable[[str], Awaitable[str]]
-
-
-@pytest.fixture
-async def pg_database(fresh_database_url: MakeUrl) -> AsyncIterator[Database]:
-    database = Database(make_settings(await fresh_database_url("postgresql")))
-    await database.connect()
-    yield database
-    await database.dispose()
 
 
 async def record(session: AsyncSession, user_id: int) -> OrderEvent:
