@@ -8,7 +8,10 @@ on the host shares.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import hashlib
+import sqlite3
 import tempfile
 import time
 from pathlib import Path
@@ -67,10 +70,28 @@ class HostCounter:
     async def _connect(self) -> aiosqlite.Connection:
         async with self._connecting:  # the first hits may arrive together
             if self._connection is None:
+                await asyncio.to_thread(_prepare_file, self.path)
                 # Autocommit: every statement is its own atomic transaction.
                 connection = await aiosqlite.connect(self.path, isolation_level=None)
-                await connection.execute("PRAGMA journal_mode=WAL")
                 await connection.execute("PRAGMA busy_timeout=5000")
-                await connection.execute(_SCHEMA)
                 self._connection = connection
             return self._connection
+
+
+def _prepare_file(path: Path) -> None:
+    """Create the table (in WAL mode) once, whoever of the workers comes first.
+
+    Schema changes and the journal-mode switch are not covered by SQLite's
+    busy timeout (it answers "locked" at once), so they run under an OS file
+    lock and only when the table is missing; later connections do no DDL.
+    """
+    with path.with_suffix(".lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with contextlib.closing(sqlite3.connect(path, timeout=5)) as database:
+            exists = database.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'counter'"
+            ).fetchone()
+            if exists is None:
+                database.execute("PRAGMA journal_mode=WAL")
+                database.execute(_SCHEMA)
+                database.commit()

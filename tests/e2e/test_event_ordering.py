@@ -159,10 +159,11 @@ async def test_a_client_flooding_large_frames_is_closed_without_memory_growth(
             ws.transport.abort()
     await asyncio.sleep(3)  # past the read timeout
     assert established_connections(server.port) == 0, "flooding sockets released"
-    # Each flood offered up to 64 MB; the server keeps only what it read before
-    # refusing more (a few MB, reused by the next connection).
+    # Each flood offered up to 64 MB; the server keeps only what its socket
+    # buffers let through before it refused more (a few MB per connection,
+    # reused by the next one), far from what the client pushed.
     grown = rss_kib(worker) - rss_before
-    assert grown < 6 * 4 * 1024, f"server RSS grew by {grown} KiB"
+    assert grown < 6 * 8 * 1024, f"server RSS grew by {grown} KiB over 6 floods"
 
 
 def established_connections(port: int) -> int:

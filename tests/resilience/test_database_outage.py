@@ -29,6 +29,9 @@ pytestmark = [pytest.mark.resilience, pytest.mark.e2e]
 FAST_FAIL_SECONDS = 3.0
 RECOVERY_SECONDS = 10.0
 SERVER_ENV = {"DB_CONNECT_TIMEOUT": "1", "DB_POOL_TIMEOUT": "2"}
+# Drop idle connections before the server's keep_alive_timeout (5 s) does:
+# with equal expiries a request can leave on a socket the server is closing.
+CLIENT_LIMITS = httpx.Limits(keepalive_expiry=2)
 
 
 async def _load(
@@ -64,7 +67,9 @@ async def test_outage_gives_fast_503_and_recovers_without_restart(
 ) -> None:
     proxy, proxied_url = db_proxy
     server = live_server(proxied_url, workers=2, env=SERVER_ENV)
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=15) as http:
+    async with httpx.AsyncClient(
+        base_url=server.base_url, timeout=15, limits=CLIENT_LIMITS
+    ) as http:
         assert (await http.get("/ready")).status_code == 200
         stop = asyncio.Event()
         load = asyncio.create_task(_load(http, shop, stop))
@@ -109,7 +114,9 @@ async def test_terminated_connections_are_replaced_under_load(
     shop: Shop, live_server: Callable[..., LiveServer]
 ) -> None:
     server = live_server(shop.url, workers=2, env=SERVER_ENV)
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=15) as http:
+    async with httpx.AsyncClient(
+        base_url=server.base_url, timeout=15, limits=CLIENT_LIMITS
+    ) as http:
         stop = asyncio.Event()
         load = asyncio.create_task(_load(http, shop, stop))
         killed = 0
