@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import orjson
+import pytest
 from sqlalchemy import text
 
 from backend.config import Settings
 from backend.db import Database
 from backend.events import Broker, InMemoryBus, PostgresBus, Subscriber
-from backend.events.table import LISTENER_APPLICATION_NAME
-from backend.models import Order
-from backend.services.order_events import record_order_event
+from backend.events.table import LISTENER_APPLICATION_NAME, READER_TASK_NAME
 from tests.conftest import make_settings
 from tests.support.databases import _asyncpg_dsn
-from tests.support.event_data import order_body, owner
+from tests.support.event_data import owner, record_order
 
 MakeUrl = Callable[[str], Awaitable[str]]
 
@@ -25,17 +24,7 @@ MakeUrl = Callable[[str], Awaitable[str]]
 async def commit_event(database: Database, user_id: int, *, commit: bool = True) -> int:
     """An order and its event in one transaction, committed or rolled back."""
     async with database.new_session() as session:
-        order = Order(user_id=user_id, total_cents=0, currency="USD")
-        session.add(order)
-        await session.flush()
-        event = await record_order_event(
-            session,
-            order_id=order.id,
-            user_id=user_id,
-            status="pending",
-            previous_status=None,
-            snapshot=order_body(order),
-        )
+        event = await record_order(session, user_id)
         await (session.commit() if commit else session.rollback())
         return event.id
 
@@ -126,61 +115,51 @@ async def test_postgres_bus_stop_leaves_no_task_or_listener(
     await wait_listening(pg_database.settings)
     await bus.stop()
     names = {task.get_name() for task in asyncio.all_tasks()}
-    assert "order-events-listener" not in names
+    assert READER_TASK_NAME not in names
     assert await listener_pids(pg_database.settings) == []
 
 
-async def test_in_memory_bus_publishes_only_committed_events(
+@pytest.fixture
+async def memory_bus(
     fresh_database_url: MakeUrl,
-) -> None:
+) -> AsyncIterator[tuple[Database, InMemoryBus, int]]:
+    """A started in-memory bus over a fresh SQLite database, and an order owner."""
     database = Database(make_settings(await fresh_database_url("sqlite")))
     await database.connect()
     bus = InMemoryBus()
     await bus.start()
     try:
-        user_id = await owner(database)
-        subscriber = Subscriber(user_id=user_id, is_admin=False, queue_size=10)
-        bus.broker.add(subscriber)
-        await commit_event(database, user_id, commit=False)
-        kept = await commit_event(database, user_id)
-        assert await received_ids(subscriber, 1) == [kept]
-        assert subscriber.queue.empty()
+        yield database, bus, await owner(database)
     finally:
         await bus.stop()
         await database.dispose()
+
+
+async def test_in_memory_bus_publishes_only_committed_events(
+    memory_bus: tuple[Database, InMemoryBus, int],
+) -> None:
+    database, bus, user_id = memory_bus
+    subscriber = Subscriber(user_id=user_id, is_admin=False, queue_size=10)
+    bus.broker.add(subscriber)
+    await commit_event(database, user_id, commit=False)
+    kept = await commit_event(database, user_id)
+    assert await received_ids(subscriber, 1) == [kept]
+    assert subscriber.queue.empty()
 
 
 async def test_in_memory_bus_skips_events_of_a_rolled_back_savepoint(
-    fresh_database_url: MakeUrl,
+    memory_bus: tuple[Database, InMemoryBus, int],
 ) -> None:
-    database = Database(make_settings(await fresh_database_url("sqlite")))
-    await database.connect()
-    bus = InMemoryBus()
-    await bus.start()
-    try:
-        user_id = await owner(database)
-        subscriber = Subscriber(user_id=user_id, is_admin=True, queue_size=10)
-        bus.broker.add(subscriber)
-        async with database.session() as session:
-            order = Order(user_id=user_id, total_cents=0, currency="USD")
-            session.add(order)
-            await session.flush()
-            savepoint = await session.begin_nested()
-            await record_order_event(
-                session,
-                order_id=order.id,
-                user_id=user_id,
-                status="pending",
-                previous_status=None,
-                snapshot=order_body(order),
-            )
-            await savepoint.rollback()
-            count = await session.scalar(text("SELECT count(*) FROM order_event"))
-            assert count == 0
-        assert subscriber.queue.empty()
-    finally:
-        await bus.stop()
-        await database.dispose()
+    database, bus, user_id = memory_bus
+    subscriber = Subscriber(user_id=user_id, is_admin=True, queue_size=10)
+    bus.broker.add(subscriber)
+    async with database.session() as session:
+        savepoint = await session.begin_nested()
+        await record_order(session, user_id)
+        await savepoint.rollback()
+        count = await session.scalar(text("SELECT count(*) FROM order_event"))
+        assert count == 0
+    assert subscriber.queue.empty()
 
 
 def test_a_full_queue_closes_the_subscriber_with_1013() -> None:

@@ -7,33 +7,16 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from quart import Quart
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db import Database, get_database
-from backend.models import Order, OrderEvent
 from backend.services.order_events import (
     latest_event_id,
     list_order_events,
-    record_order_event,
 )
-from tests.support.event_data import order_body, owner
+from tests.support.event_data import owner, record_order
 from tests.support.factories import make_user
 
 MakeUrl = Callable[[str], Awaitable[str]]
-
-
-async def record(session: AsyncSession, user_id: int) -> OrderEvent:
-    order = Order(user_id=user_id, total_cents=0, currency="USD")
-    session.add(order)
-    await session.flush()
-    return await record_order_event(
-        session,
-        order_id=order.id,
-        user_id=user_id,
-        status="pending",
-        previous_status=None,
-        snapshot=order_body(order),
-    )
 
 
 async def visible_after(database: Database, cursor: int) -> list[int]:
@@ -50,10 +33,10 @@ async def test_overlapping_writers_become_visible_in_id_order(
     second = pg_database.new_session()
     try:
         # `first` allocates its id and keeps its transaction open.
-        early = await record(first, user_id)
+        early = await record_order(first, user_id)
         # `second` would take a higher id and commit first; the advisory lock
         # makes it wait for `first` to commit instead.
-        late_task = asyncio.create_task(record(second, user_id))
+        late_task = asyncio.create_task(record_order(second, user_id))
         await asyncio.sleep(0.5)
         assert not late_task.done(), "the second writer must wait for the first"
         assert await visible_after(pg_database, 0) == []
@@ -72,7 +55,7 @@ async def test_overlapping_writers_become_visible_in_id_order(
 
 async def record_then_fail(database: Database, user_id: int) -> None:
     async with database.session() as session:
-        await record(session, user_id)
+        await record_order(session, user_id)
         raise RuntimeError("rolled back")
 
 
@@ -84,7 +67,7 @@ async def test_event_lives_and_dies_with_its_transaction(app: Quart) -> None:
         await record_then_fail(get_database(app), user.id)
     async with get_database(app).session() as session:
         assert await latest_event_id(session) == before
-        event = await record(session, user.id)
+        event = await record_order(session, user.id)
     async with get_database(app).session() as session:
         assert await latest_event_id(session) == event.id
         assert event.type == "order.created"
@@ -94,8 +77,8 @@ async def test_listing_shows_a_user_only_their_events(app: Quart) -> None:
     async with get_database(app).session() as session:
         alice = await make_user(session, app)
         bob = await make_user(session, app)
-        mine = await record(session, alice.id)
-        theirs = await record(session, bob.id)
+        mine = await record_order(session, alice.id)
+        theirs = await record_order(session, bob.id)
         own = await list_order_events(
             session, viewer_id=alice.id, since=mine.id - 1, limit=10
         )

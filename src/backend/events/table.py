@@ -36,6 +36,7 @@ from backend.services.order_events import (
 )
 
 LISTENER_APPLICATION_NAME = "backend-events"
+READER_TASK_NAME = "order-events-reader"
 CATCH_UP_SECONDS = 1.0
 SQLITE_POLL_SECONDS = 0.1
 READ_BATCH = 500
@@ -63,7 +64,7 @@ class TableBus(EventBus):
         # Events committed from here on are delivered (earlier ones: `since`).
         with contextlib.suppress(*_FAILURES):
             await self._init_cursor()
-        self._task = asyncio.create_task(self._run(), name="order-events-reader")
+        self._task = asyncio.create_task(self._run(), name=READER_TASK_NAME)
 
     async def stop(self) -> None:
         if self._task is not None:
