@@ -32,10 +32,10 @@ class Plan:
     def for_mode(cls, quick: bool) -> Plan:
         if quick:
             return cls(
-                seconds=3, warmup=1, fanout_seconds=3, login_idle=2, connect_window=30
+                seconds=3, warmup=4, fanout_seconds=3, login_idle=2, connect_window=30
             )
         return cls(
-            seconds=20, warmup=3, fanout_seconds=15, login_idle=5, connect_window=90
+            seconds=20, warmup=10, fanout_seconds=15, login_idle=5, connect_window=90
         )
 
 

@@ -14,6 +14,8 @@ from backend.config import Settings
 from backend.db import Database
 from backend.events import Broker, InMemoryBus, PostgresBus, Subscriber
 from backend.events.table import LISTENER_APPLICATION_NAME, READER_TASK_NAME
+from backend.product_cache import NOTIFY_CHANNEL as PRODUCT_CHANNEL
+from backend.product_cache import products_changed
 from tests.conftest import make_settings
 from tests.support.databases import _asyncpg_dsn
 from tests.support.event_data import owner, record_order
@@ -96,6 +98,57 @@ async def test_postgres_bus_reconnects_after_listener_is_killed(
         assert new_pid != old_pid
     finally:
         await bus.stop()
+
+
+class HeardChannel:
+    """A `ChannelListener` that records what the bus tells it."""
+
+    channel = PRODUCT_CHANNEL
+
+    def __init__(self) -> None:
+        self.payloads: asyncio.Queue[str] = asyncio.Queue()
+        self.states: list[str] = []
+
+    def on_payload(self, payload: str) -> None:
+        self.payloads.put_nowait(payload)
+
+    def on_listening(self) -> None:
+        self.states.append("listening")
+
+    def on_deaf(self) -> None:
+        self.states.append("deaf")
+
+
+async def test_postgres_bus_hears_other_channels_and_says_when_it_was_deaf(
+    pg_database: Database,
+) -> None:
+    settings = pg_database.settings
+    heard = HeardChannel()
+    bus = PostgresBus(pg_database, settings, [heard])
+    await bus.start()
+    try:
+        (old_pid,) = await wait_listening(settings)
+        async with pg_database.session() as session:
+            await products_changed(session, [3, 1, 3])
+        async with pg_database.new_session() as session:
+            await products_changed(session, [99])
+            await session.rollback()  # never sent
+        assert await asyncio.wait_for(heard.payloads.get(), 5) == "1,3"
+        admin = await asyncpg.connect(_asyncpg_dsn(settings.database_url))
+        try:
+            await admin.execute("SELECT pg_terminate_backend($1)", old_pid)
+        finally:
+            await admin.close()
+        await wait_listening(settings, not_pid=old_pid)
+        for _ in range(100):
+            if heard.states[-1:] == ["listening"] and len(heard.states) >= 3:
+                break
+            await asyncio.sleep(0.05)
+        assert heard.states[:3] == ["listening", "deaf", "listening"]
+        assert heard.payloads.empty()
+    finally:
+        await bus.stop()
+    assert heard.states[-1] == "deaf"
 
 
 async def wait_listening(settings: Settings, *, not_pid: int = 0) -> list[int]:

@@ -6,7 +6,18 @@ from quart import Quart
 from quart_cors import cors
 from quart_schema import QuartSchema
 
-from backend import asyncapi, cli, errors, events, health, logs, mail, serving, web
+from backend import (
+    asyncapi,
+    cli,
+    errors,
+    events,
+    health,
+    logs,
+    mail,
+    product_cache,
+    serving,
+    web,
+)
 from backend.api import register_apis
 from backend.config import Settings
 from backend.db import Database
@@ -51,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     Database(settings).init_app(app)
     serving.init_app(app)
     events.init_app(app)
+    product_cache.init_app(app)  # after the database it reads
     RateLimiter(settings).init_app(app)
     mail.Mailer(mail.sender_for(settings)).init_app(app)
 

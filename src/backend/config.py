@@ -90,6 +90,11 @@ class Settings(BaseSettings):
     # Event sockets one user may hold open on one worker; more are refused (429).
     ws_max_connections_per_user: int = Field(default=20, gt=0)
 
+    # Product responses cached per worker (0 turns the cache off); changes made
+    # outside the service are seen within the TTL (see backend.product_cache).
+    product_cache_size: int = Field(default=20_000, ge=0)
+    product_cache_ttl: float = Field(default=60.0, gt=0)
+
     # PostgreSQL pool; sized per worker process.
     db_pool_size: int = Field(default=10, gt=0)
     db_max_overflow: int = Field(default=5, ge=0)

@@ -8,6 +8,7 @@ it. Websocket handlers and background tasks open their own short sessions with
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import Any
 from quart import Quart, Response, current_app, g, request
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -29,6 +31,9 @@ from backend.config import Settings
 from backend.pool import FairAsyncQueuePool
 
 SQLITE_WRITE_OPTION = "sqlite_write"
+# A pooled connection idle at least this long is pinged before it is handed out.
+IDLE_PING_SECONDS = 5.0
+_IDLE_SINCE = "idle_since"
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -36,13 +41,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
     url = make_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(settings)
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
         pool_recycle=settings.db_pool_recycle,
-        pool_pre_ping=True,
         # Waiters get connections in arrival order (see backend.pool): no
         # request starves behind newcomers, so the p99 stays near the p50.
         poolclass=FairAsyncQueuePool,
@@ -57,6 +61,36 @@ def create_engine(settings: Settings) -> AsyncEngine:
             },
         },
     )
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """Check a connection before use only if it sat idle in the pool for a while.
+
+    `pool_pre_ping` checks every checkout, which on asyncpg is three round trips
+    (BEGIN, a ping, ROLLBACK): more than the query of a typical request. A busy
+    connection was just proven alive by its last use; one idle long enough for a
+    database restart or a dropped NAT entry to go unnoticed is pinged first. A
+    connection that fails mid-use anyway makes SQLAlchemy invalidate the pool.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(
+        dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any
+    ) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            dbapi_connection.ping()
+        except Exception as error:
+            # The pool discards this connection and checks out another.
+            raise DisconnectionError("idle connection is dead") from error
 
 
 def _sqlite_engine(settings: Settings) -> AsyncEngine:
@@ -117,11 +151,7 @@ class Database:
         if isinstance(bind, AsyncConnection):
             extra["join_transaction_mode"] = "create_savepoint"
         self._sessions = async_sessionmaker(bind, expire_on_commit=False, **extra)
-        readonly = (
-            bind.execution_options(**{SQLITE_WRITE_OPTION: False})
-            if self.settings.is_sqlite and isinstance(bind, AsyncEngine)
-            else bind
-        )
+        readonly = _read_only(bind, sqlite=self.settings.is_sqlite)
         self._read_sessions = async_sessionmaker(
             readonly, expire_on_commit=False, **extra
         )
@@ -147,6 +177,22 @@ class Database:
                 await session.rollback()
                 raise
             await session.commit()
+
+
+def _read_only(
+    bind: AsyncEngine | AsyncConnection, *, sqlite: bool
+) -> AsyncEngine | AsyncConnection:
+    """Where read-only sessions run: no write lock on SQLite, no BEGIN on PostgreSQL.
+
+    A PostgreSQL read in a transaction costs BEGIN and COMMIT round trips on
+    top of its SELECTs; under READ COMMITTED every statement takes its own
+    snapshot either way, so autocommit reads see exactly the same data.
+    """
+    if not isinstance(bind, AsyncEngine):  # tests: one connection, one transaction
+        return bind
+    if sqlite:
+        return bind.execution_options(**{SQLITE_WRITE_OPTION: False})
+    return bind.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def get_database(app: Quart | None = None) -> Database:

@@ -7,8 +7,11 @@ import uuid
 from typing import Any
 
 from quart import Quart, Request, Response, g, request
+from quart.sessions import SecureCookieSessionInterface, SessionMixin
+from quart.wrappers import BaseRequestWebsocket
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from backend.logs import request_id_var
 
@@ -84,7 +87,27 @@ async def _finish_headers(response: Response) -> Response:
     return response
 
 
+class NoSessions(SecureCookieSessionInterface):
+    """The API is stateless (bearer tokens): no cookie session is opened or saved.
+
+    Quart's default interface would sign and verify a session cookie on every
+    request that nothing here ever reads.
+    """
+
+    async def open_session(self, app: Quart, request: BaseRequestWebsocket) -> None:
+        return None  # Quart then uses its null session
+
+    async def save_session(
+        self,
+        app: Quart,
+        session: SessionMixin,
+        response: Response | WerkzeugResponse | None,
+    ) -> None:
+        return None
+
+
 def init_app(app: Quart) -> None:
+    app.session_interface = NoSessions()
     app.request_class = ApiRequest
     app.url_map.converters["int"] = IdConverter
     app.before_request(_assign_request_id)

@@ -203,6 +203,22 @@ async def test_get_product_with_etag_and_304(app: Quart, client: Client) -> None
     assert stale.status_code == 200
 
 
+async def test_get_shows_the_product_as_the_list_and_patch_do(
+    app: Quart, client: Client, admin: dict[str, str]
+) -> None:
+    (product,) = await _products(app, {"description": "déjà vu"})
+    one = await client.get(f"{URL}/{product.id}")
+    listed = await _ids(client, "")
+    page = await (await client.get(f"{URL}?per_page=100")).get_json()
+    patched = await client.patch(f"{URL}/{product.id}", json={}, headers=admin)
+    assert one.content_type == "application/json"
+    body = await one.get_json()
+    assert product.id in listed
+    assert body == next(item for item in page["items"] if item["id"] == product.id)
+    assert body == await patched.get_json()
+    assert body["created_at"].endswith(("Z", "+00:00"))  # ISO 8601, UTC
+
+
 async def test_etag_changes_when_the_product_changes(
     app: Quart, client: Client, admin: dict[str, str]
 ) -> None:

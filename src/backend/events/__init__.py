@@ -26,12 +26,13 @@ from backend.events.bus import (
     encode_event,
 )
 from backend.events.sessions import SessionChecker
-from backend.events.table import PostgresBus, SQLiteBus
+from backend.events.table import ChannelListener, PostgresBus, SQLiteBus
 
 __all__ = [
     "CLOSE_GOING_AWAY",
     "CLOSE_TRY_AGAIN_LATER",
     "Broker",
+    "ChannelListener",
     "EventBus",
     "InMemoryBus",
     "PostgresBus",
@@ -40,7 +41,10 @@ __all__ = [
     "encode_event",
     "get_bus",
     "init_app",
+    "listen",
 ]
+
+_LISTENERS = "bus_channel_listeners"
 
 
 def init_app(app: Quart) -> None:
@@ -59,6 +63,11 @@ def init_app(app: Quart) -> None:
     serving.on_drain(app, lambda: get_bus(app).broker.close_all(CLOSE_GOING_AWAY))
 
 
+def listen(app: Quart, listener: ChannelListener) -> None:
+    """Hear another NOTIFY channel on the PostgreSQL bus; call before serving."""
+    app.extensions.setdefault(_LISTENERS, []).append(listener)
+
+
 def _choose_bus(app: Quart) -> EventBus:
     settings: Settings = app.extensions["settings"]
     database = get_database(app)
@@ -68,7 +77,7 @@ def _choose_bus(app: Quart) -> EventBus:
         return InMemoryBus()
     if settings.is_sqlite:
         return SQLiteBus(database, settings)
-    return PostgresBus(database, settings)
+    return PostgresBus(database, settings, app.extensions.get(_LISTENERS, ()))
 
 
 def get_bus(app: Quart | None = None) -> EventBus:

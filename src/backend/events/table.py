@@ -18,7 +18,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import asyncpg
 from sqlalchemy import exc as sa_exc
@@ -126,10 +127,36 @@ class SQLiteBus(TableBus):
         self.wake()  # read them from the table, in order with everyone else's
 
 
+class ChannelListener(Protocol):
+    """Another NOTIFY channel heard on the bus's connection (e.g. product changes)."""
+
+    channel: str
+
+    def on_payload(self, payload: str) -> None: ...
+
+    def on_listening(self) -> None:
+        """The connection is (again) listening: from now on nothing is missed."""
+
+    def on_deaf(self) -> None:
+        """The connection is lost: notifications may be missed until `on_listening`."""
+
+
+def _payloads_to(channel_listener: ChannelListener) -> Callable[..., None]:
+    def deliver(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        channel_listener.on_payload(payload)
+
+    return deliver
+
+
 class PostgresBus(TableBus):
     """LISTEN/NOTIFY wake-ups over the durable event table."""
 
-    def __init__(self, database: Database, settings: Settings) -> None:
+    def __init__(
+        self,
+        database: Database,
+        settings: Settings,
+        listeners: Sequence[ChannelListener] = (),
+    ) -> None:
         super().__init__(database, settings)
         self._dsn = (
             make_url(settings.database_url)
@@ -137,6 +164,8 @@ class PostgresBus(TableBus):
             .render_as_string(hide_password=False)
         )
         self._listener: Any = None
+        self._deaf = False
+        self._channel_listeners = tuple(listeners)
 
     async def stop(self) -> None:
         await super().stop()
@@ -152,11 +181,30 @@ class PostgresBus(TableBus):
             server_settings={"application_name": LISTENER_APPLICATION_NAME},
         )
         # Losing the connection wakes the loop, so it reconnects at once.
-        listener.add_termination_listener(lambda *_: self.wake())
+        listener.add_termination_listener(lambda *_: self._lost())
         await listener.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake())
+        for channel_listener in self._channel_listeners:
+            await listener.add_listener(
+                channel_listener.channel, _payloads_to(channel_listener)
+            )
         self._listener = listener
+        self._deaf = False
+        for channel_listener in self._channel_listeners:
+            channel_listener.on_listening()
+
+    def _lost(self) -> None:
+        self._deafen()
+        self.wake()
+
+    def _deafen(self) -> None:
+        """Tell the channel listeners, once per connection, that it is gone."""
+        if self._listener is not None and not self._deaf:
+            self._deaf = True
+            for channel_listener in self._channel_listeners:
+                channel_listener.on_deaf()
 
     async def _close_listener(self) -> None:
+        self._deafen()
         listener, self._listener = self._listener, None
         if listener is not None and not listener.is_closed():
             with contextlib.suppress(*_FAILURES, TimeoutError):

@@ -21,6 +21,7 @@ from sqlalchemy.orm import selectinload
 from backend.errors import Conflict, NotFound
 from backend.models import IdempotencyKey, Order, OrderItem, Product, User
 from backend.models.base import utcnow
+from backend.product_cache import products_changed
 from backend.schemas.order import OrderLine, OrderOut
 from backend.services import idempotency
 from backend.services.order_events import record_order_event
@@ -85,6 +86,7 @@ async def place_order(
     order = await _in_savepoint(
         session, lambda: _insert_order(session, user_id, lines, currency)
     )
+    await products_changed(session, (line.product_id for line in lines))
     body = order_view(order)
     if claimed is not None:
         await idempotency.remember(
@@ -248,3 +250,4 @@ async def _move(
                 .values(stock=Product.stock + item.quantity, updated_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
+        await products_changed(session, (item.product_id for item in order.items))

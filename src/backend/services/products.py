@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.errors import Conflict, NotFound
 from backend.models import Product
+from backend.product_cache import products_changed
 from backend.services.pagination import PageResult, paginate
 
 # Ids are 32-bit integer columns: a larger id in a path names nothing (and would
@@ -120,6 +121,7 @@ async def update_product(
     """Apply `changes` to any product, active or not (admins edit both)."""
     product = await get_product(session, product_id, include_inactive=True)
     await _write_unique_sku(session, product, changes)
+    await products_changed(session, [product_id])
     return product
 
 
@@ -128,3 +130,4 @@ async def deactivate_product(session: AsyncSession, product_id: int) -> None:
     product = await get_product(session, product_id, include_inactive=True)
     product.is_active = False
     await session.flush()
+    await products_changed(session, [product_id])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any, cast
 
 import orjson
 from quart import Blueprint, Response, current_app, request
@@ -16,8 +17,9 @@ from quart_schema import (
 
 from backend.auth import admin_required, authenticate, bearer_token
 from backend.db import get_session
-from backend.errors import NotAuthenticated
+from backend.errors import NotAuthenticated, NotFound
 from backend.models import Product
+from backend.product_cache import ProductResponse, get_product_cache
 from backend.schemas.common import NoContent, Problem
 from backend.schemas.product import (
     ProductCreate,
@@ -87,21 +89,46 @@ async def list_products(query_args: ProductQuery) -> ProductPage:
 
 
 @blueprint.get("/<int:product_id>")
-@validate_response(ProductOut, 200)
+@document_response(ProductOut, 200)
 @validate_response(Problem, 404)
 @tag(["products"])
-async def get_product(
-    product_id: int,
-) -> Response | tuple[ProductOut, int, dict[str, str]]:
+async def get_product(product_id: int) -> Response:
     """Get one product (with an ETag; If-None-Match gives 304)."""
+    cached = await _product_response(product_id)
+    if not (cached.is_active or await viewer_is_admin()):
+        raise NotFound("No such product.")
+    if _matches(cached.etag, request.headers.get("If-None-Match")):
+        return Response(b"", status=304, headers={"ETag": cached.etag})
+    return Response(
+        cached.body,
+        status=200,
+        content_type=current_app.json.mimetype,  # type: ignore[attr-defined]
+        headers={"ETag": cached.etag},
+    )
+
+
+async def _product_response(product_id: int) -> ProductResponse:
+    """The product's 200 response, from this worker's cache or the database.
+
+    Inactive products are cached too: only admins may see them, which the
+    caller decides per request.
+    """
+    cache = get_product_cache()
+    if cache is not None and (hit := cache.lookup(product_id)) is not None:
+        return hit
+    ticket = cache.ticket(product_id) if cache is not None else None
     product = await products.get_product(
-        get_session(), product_id, include_inactive=await viewer_is_admin()
+        get_session(), product_id, include_inactive=True
     )
     view = _out(product)
-    etag = etag_of(view)
-    if _matches(etag, request.headers.get("If-None-Match")):
-        return Response(b"", status=304, headers={"ETag": etag})
-    return view, 200, {"ETag": etag}
+    # Exactly the bytes Quart would send (quart-schema's make_response takes models).
+    encoded = cast(Response, await current_app.make_response(cast(Any, view)))
+    response = ProductResponse(
+        await encoded.get_data(as_text=False), etag_of(view), product.is_active
+    )
+    if cache is not None and ticket is not None:
+        cache.store(product_id, ticket, response)
+    return response
 
 
 @blueprint.post("")

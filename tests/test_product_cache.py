@@ -1,0 +1,155 @@
+"""The product cache on its own: stamps, tickets, eviction, and the listener's say."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from quart import Quart
+from sqlalchemy import event
+
+from backend.app import create_app
+from backend.db import get_database
+from backend.product_cache import ChangeStamps, ProductCache, ProductResponse
+from tests.conftest import make_settings
+from tests.support.factories import make_product
+
+RESPONSE = ProductResponse(b'{"id": 7}', '"etag"', is_active=True)
+
+
+@pytest.fixture
+def stamps(tmp_path: Path) -> ChangeStamps:
+    return ChangeStamps(tmp_path / "products.stamps")
+
+
+def _cache(stamps: ChangeStamps, **options: float) -> ProductCache:
+    return ProductCache(
+        stamps,
+        max_entries=int(options.get("max_entries", 100)),
+        ttl=options.get("ttl", 60.0),
+    )
+
+
+def _cached(cache: ProductCache, product_id: int = 7) -> ProductCache:
+    cache.store(product_id, cache.ticket(product_id), RESPONSE)
+    return cache
+
+
+def test_a_stored_response_is_served_until_its_product_is_stamped(
+    stamps: ChangeStamps,
+) -> None:
+    cache = _cached(_cache(stamps))
+    assert cache.lookup(7) == RESPONSE
+    assert cache.lookup(8) is None
+    stamps.mark([8])
+    assert cache.lookup(7) == RESPONSE
+    stamps.mark([7])
+    assert cache.lookup(7) is None
+    assert len(cache) == 0
+
+
+def test_a_read_that_raced_a_change_is_not_stored(stamps: ChangeStamps) -> None:
+    cache = _cache(stamps)
+    ticket = cache.ticket(7)
+    stamps.mark([7])  # another worker commits while this one reads the database
+    cache.store(7, ticket, RESPONSE)
+    assert cache.lookup(7) is None
+
+    ticket = cache.ticket(7)
+    cache.evict([7])  # a notification arrives while this one reads the database
+    cache.store(7, ticket, RESPONSE)
+    assert cache.lookup(7) is None
+
+
+def test_stamps_are_shared_between_processes(
+    stamps: ChangeStamps, tmp_path: Path
+) -> None:
+    cache = _cached(_cache(stamps))
+    script = (
+        "import sys; from pathlib import Path\n"
+        "from backend.product_cache import ChangeStamps\n"
+        "ChangeStamps(Path(sys.argv[1])).mark([7])\n"
+    )
+    subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path / "products.stamps")], check=True
+    )
+    assert cache.lookup(7) is None
+
+
+def test_entries_expire_and_the_oldest_makes_room(stamps: ChangeStamps) -> None:
+    cache = _cache(stamps, max_entries=2, ttl=0.2)
+    for product_id in (1, 2, 3):
+        _cached(cache, product_id)
+    assert cache.lookup(1) is None
+    assert cache.lookup(2) == cache.lookup(3) == RESPONSE
+    time.sleep(0.25)
+    assert cache.lookup(2) is None
+    assert cache.lookup(3) is None
+
+
+def test_notifications_evict_their_ids_and_garbage_clears_all(
+    stamps: ChangeStamps,
+) -> None:
+    cache = _cache(stamps)
+    for product_id in (1, 2, 3):
+        _cached(cache, product_id)
+    cache.on_payload("1,3")
+    assert [cache.lookup(i) for i in (1, 2, 3)] == [None, RESPONSE, None]
+    cache.on_payload("not ids")
+    assert len(cache) == 0
+
+
+def test_nothing_is_cached_while_the_listener_is_deaf(stamps: ChangeStamps) -> None:
+    cache = _cached(_cache(stamps))
+    ticket = cache.ticket(8)
+    cache.on_deaf()
+    assert cache.lookup(7) is None
+    _cached(cache, 7)
+    assert cache.lookup(7) is None
+    cache.on_listening()
+    cache.store(8, ticket, RESPONSE)  # read before the gap: maybe stale
+    assert cache.lookup(8) is None
+    assert _cached(cache, 7).lookup(7) == RESPONSE
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_a_cached_product_is_served_without_the_database(
+    backend: str, fresh_database_url: Callable[[str], Awaitable[str]]
+) -> None:
+    app = create_app(make_settings(await fresh_database_url(backend)))
+    async with app.test_app():
+        database = get_database(app)
+        async with database.session() as session:
+            product = await make_product(session)
+        statements: list[str] = []
+        assert database.engine is not None
+        event.listen(
+            database.engine.sync_engine,
+            "before_cursor_execute",
+            lambda *args: statements.append(args[2]),
+        )
+        await _until_listening(app)
+        client = app.test_client()
+        first = await client.get(f"/api/v1/products/{product.id}")
+        queried = len(statements)
+        second = await client.get(f"/api/v1/products/{product.id}")
+        assert first.status_code == second.status_code == 200
+        assert await first.get_data() == await second.get_data()
+        assert first.headers["ETag"] == second.headers["ETag"]
+        assert queried > 0
+        assert len(statements) == queried  # the second read asked nothing
+
+
+async def _until_listening(app: Quart) -> None:
+    """On PostgreSQL the cache starts once the bus listener is connected."""
+    cache = app.extensions["product_cache"]
+    for _ in range(100):
+        if cache.enabled:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the product cache never started")
