@@ -200,18 +200,19 @@ async def test_in_memory_bus_publishes_only_committed_events(
     assert subscriber.queue.empty()
 
 
-async def test_in_memory_bus_skips_events_of_a_rolled_back_savepoint(
+async def test_events_cannot_be_recorded_in_a_savepoint(
     memory_bus: tuple[Database, InMemoryBus, int],
 ) -> None:
     database, bus, user_id = memory_bus
     subscriber = Subscriber(user_id=user_id, is_admin=True, queue_size=10)
     bus.broker.add(subscriber)
     async with database.session() as session:
-        savepoint = await session.begin_nested()
-        await record_order(session, user_id)
-        await savepoint.rollback()
+        async with session.begin_nested():
+            with pytest.raises(RuntimeError, match="whole transaction"):
+                await record_order(session, user_id)
+    async with database.session() as session:
         count = await session.scalar(text("SELECT count(*) FROM order_event"))
-        assert count == 0
+    assert count == 0
     assert subscriber.queue.empty()
 
 

@@ -12,6 +12,7 @@ from backend.db import Database, get_database
 from backend.services.order_events import (
     latest_event_id,
     list_order_events,
+    write_pending_events,
 )
 from tests.support.event_data import owner, record_order
 from tests.support.factories import make_user
@@ -32,19 +33,21 @@ async def test_overlapping_writers_become_visible_in_id_order(
     first = pg_database.new_session()
     second = pg_database.new_session()
     try:
-        # `first` allocates its id and keeps its transaction open.
+        # `first` does its commit's first step (allocating its event id) and
+        # stops there, its transaction open.
         early = await record_order(first, user_id)
+        await first.run_sync(write_pending_events)
         # `second` would take a higher id and commit first; the advisory lock
         # makes it wait for `first` to commit instead.
-        late_task = asyncio.create_task(record_order(second, user_id))
+        late = await record_order(second, user_id)
+        late_commit = asyncio.create_task(second.commit())
         await asyncio.sleep(0.5)
-        assert not late_task.done(), "the second writer must wait for the first"
+        assert not late_commit.done(), "the second writer must wait for the first"
         assert await visible_after(pg_database, 0) == []
         await first.commit()
         cursor = (await visible_after(pg_database, 0))[-1]
         assert cursor == early.id
-        late = await asyncio.wait_for(late_task, 5)
-        await second.commit()
+        await asyncio.wait_for(late_commit, 5)
         # A reader whose cursor already passed `early` misses nothing.
         assert await visible_after(pg_database, cursor) == [late.id]
         assert late.id > early.id
@@ -79,6 +82,7 @@ async def test_listing_shows_a_user_only_their_events(app: Quart) -> None:
         bob = await make_user(session, app)
         mine = await record_order(session, alice.id)
         theirs = await record_order(session, bob.id)
+    async with get_database(app).session() as session:
         own = await list_order_events(
             session, viewer_id=alice.id, since=mine.id - 1, limit=10
         )

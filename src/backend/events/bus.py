@@ -9,7 +9,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import event as sa_event
-from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from backend.models import OrderEvent
@@ -149,8 +148,7 @@ class InMemoryBus(EventBus):
 @sa_event.listens_for(Session, "after_commit")
 def _publish_committed(session: Session) -> None:
     pending: list[OrderEvent] = session.info.pop(PENDING_KEY, [])
-    # A row inserted in a savepoint that was rolled back is transient again.
-    committed = [row for row in pending if sa_inspect(row).persistent]
+    committed = [row for row in pending if row.id is not None]  # written at commit
     if committed:
         for bus in local_buses:
             bus.on_commit(committed)

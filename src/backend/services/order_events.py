@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, text
+from sqlalchemy import Select, Table, Text, event, func, insert, literal, select
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from backend.models import OrderEvent
+from backend.models.base import utcnow
 
 ORDER_CREATED = "order.created"
 ORDER_STATUS_CHANGED = "order.status_changed"
@@ -16,11 +20,20 @@ ORDER_STATUS_CHANGED = "order.status_changed"
 EVENT_WRITER_LOCK = 0x6F726465  # "orde"
 # NOTIFY channel; the payload is only the event id (payloads are not replayed).
 NOTIFY_CHANNEL = "order_events"
-# Where a session keeps the events it wrote until commit (see backend.events).
+# Where a session keeps its events until commit writes them (and, after the
+# commit, until backend.events publishes them to local subscribers).
 PENDING_KEY = "pending_order_events"
 MAX_EVENT_ID = 2**63 - 1
-_TAKE_WRITER_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
-_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
+_EVENTS = cast(Table, OrderEvent.__table__)
+_WRITTEN_COLUMNS = (
+    "type",
+    "order_id",
+    "user_id",
+    "status",
+    "previous_status",
+    "order_snapshot",
+    "occurred_at",
+)
 
 
 async def record_order_event(
@@ -32,17 +45,13 @@ async def record_order_event(
     previous_status: str | None,
     snapshot: dict[str, Any],
 ) -> OrderEvent:
-    """Append an event; call it last in the transaction, just before commit.
+    """Add an event to this transaction; the commit writes it, last of all.
 
-    On PostgreSQL a transaction-scoped advisory lock is taken before the insert
-    and held until commit, so event ids become visible in commit order and a
-    subscriber's cursor can never skip an id that commits later. SQLite's
-    writers are already serialised by `BEGIN IMMEDIATE`. The NOTIFY is queued
-    in the transaction, so PostgreSQL delivers it at commit and never otherwise.
+    Call it outside any savepoint: the event stands or falls with the whole
+    transaction. Its id is known once the transaction has committed.
     """
-    postgres = session.get_bind().dialect.name == "postgresql"
-    if postgres:
-        await session.execute(_TAKE_WRITER_LOCK, {"key": EVENT_WRITER_LOCK})
+    if session.in_nested_transaction():
+        raise RuntimeError("order events belong to the whole transaction")
     event = OrderEvent(
         type=ORDER_CREATED if previous_status is None else ORDER_STATUS_CHANGED,
         order_id=order_id,
@@ -51,14 +60,62 @@ async def record_order_event(
         previous_status=previous_status,
         order_snapshot=snapshot,
     )
-    session.add(event)
-    await session.flush()
-    if postgres:
-        await session.execute(
-            _NOTIFY, {"channel": NOTIFY_CHANNEL, "payload": str(event.id)}
-        )
     session.info.setdefault(PENDING_KEY, []).append(event)
     return event
+
+
+@event.listens_for(Session, "before_commit")
+def _write_pending(session: Session) -> None:
+    if not session.in_nested_transaction():
+        write_pending_events(session)
+
+
+def write_pending_events(session: Session) -> None:
+    """Insert the transaction's events; the commit follows at once.
+
+    On PostgreSQL the statement first takes a transaction-scoped advisory lock,
+    held until commit, so event ids become visible in commit order and a
+    subscriber's cursor can never skip an id that commits later. Writing at
+    commit keeps that lock to one statement and the COMMIT: every order
+    serialises on it, so it must be short. The NOTIFY rides in the same
+    statement; PostgreSQL delivers it at commit and never otherwise. SQLite's
+    writers are already serialised by `BEGIN IMMEDIATE`.
+    """
+    unwritten = [row for row in session.info.get(PENDING_KEY, ()) if row.id is None]
+    if not unwritten:
+        return
+    session.flush()  # the rest of the transaction first, outside the lock
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for pending in unwritten:
+        pending.occurred_at = utcnow()
+        values = {name: getattr(pending, name) for name in _WRITTEN_COLUMNS}
+        statement = _locked_insert(values) if postgres else _insert(values)
+        pending.id = session.execute(statement).scalar_one()
+
+
+def _insert(values: dict[str, Any]) -> ReturningInsert[tuple[int]]:
+    return insert(_EVENTS).values(values).returning(_EVENTS.c.id)
+
+
+def _locked_insert(values: dict[str, Any]) -> Select[tuple[int, Any]]:
+    """Lock, insert and notify, in that order, in one round trip.
+
+    The inserted row is projected from the lock's row, so the id's `nextval`
+    runs only once the lock is held (`EXPLAIN VERBOSE` shows it).
+    """
+    lock = select(func.pg_advisory_xact_lock(EVENT_WRITER_LOCK)).cte("writer_lock")
+    row = select(
+        *(literal(value, _EVENTS.c[name].type) for name, value in values.items())
+    ).select_from(lock)
+    written = (
+        insert(_EVENTS)
+        .from_select(list(values), row)
+        .returning(_EVENTS.c.id)
+        .cte("written")
+    )
+    return select(
+        written.c.id, func.pg_notify(NOTIFY_CHANNEL, sa_cast(written.c.id, Text))
+    )
 
 
 async def list_order_events(

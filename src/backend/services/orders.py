@@ -13,7 +13,15 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, CursorResult, select, true, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Table,
+    insert,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -35,6 +43,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "paid": frozenset({"shipped", "cancelled"}),
     "shipped": frozenset({"delivered"}),
 }
+_PRODUCTS = cast(Table, Product.__table__)
+_ORDERS = cast(Table, Order.__table__)
+_ITEMS = cast(Table, OrderItem.__table__)
 # PostgreSQL deadlock_detected and serialization_failure: safe to run again.
 _RETRYABLE = frozenset({"40P01", "40001"})
 
@@ -45,7 +56,7 @@ class PlacedOrder:
     replayed: bool = False
 
 
-def order_view(order: Order) -> dict[str, Any]:
+def order_view(order: Order | dict[str, Any]) -> dict[str, Any]:
     """The order exactly as the API shows it (also the event snapshot)."""
     return OrderOut.model_validate(order).model_dump(mode="json")
 
@@ -90,42 +101,42 @@ async def place_order(
     body = order_view(order)
     if claimed is not None:
         await idempotency.remember(
-            session, claimed, order_id=order.id, status=201, body=body
+            session, claimed, order_id=body["id"], status=201, body=body
         )
     await record_order_event(
         session,
-        order_id=order.id,
+        order_id=body["id"],
         user_id=user_id,
-        status=order.status,
+        status=body["status"],
         previous_status=None,
         snapshot=body,
     )
     return PlacedOrder(body)
 
 
-async def _take_stock(session: AsyncSession, line: OrderLine) -> OrderItem:
+async def _take_stock(session: AsyncSession, line: OrderLine) -> dict[str, Any]:
+    """Take the line's units if the product has them; the order line it makes."""
     taken = (
-        update(Product)
+        update(_PRODUCTS)
         .where(
-            Product.id == line.product_id,
-            Product.stock >= line.quantity,
-            Product.is_active.is_(True),
+            _PRODUCTS.c.id == line.product_id,
+            _PRODUCTS.c.stock >= line.quantity,
+            _PRODUCTS.c.is_active.is_(True),
         )
-        .values(stock=Product.stock - line.quantity, updated_at=utcnow())
-        .returning(Product.sku, Product.name, Product.price_cents)
-        .execution_options(synchronize_session=False)
+        .values(stock=_PRODUCTS.c.stock - line.quantity, updated_at=utcnow())
+        .returning(_PRODUCTS.c.sku, _PRODUCTS.c.name, _PRODUCTS.c.price_cents)
     )
     row = (await session.execute(taken)).one_or_none()
     if row is None:
         raise await _unavailable(session, line.product_id)
-    return OrderItem(
-        product_id=line.product_id,
-        sku=row.sku,
-        name=row.name,
-        quantity=line.quantity,
-        unit_price_cents=row.price_cents,
-        line_total_cents=row.price_cents * line.quantity,
-    )
+    return {
+        "product_id": line.product_id,
+        "sku": row.sku,
+        "name": row.name,
+        "quantity": line.quantity,
+        "unit_price_cents": row.price_cents,
+        "line_total_cents": row.price_cents * line.quantity,
+    }
 
 
 async def _unavailable(session: AsyncSession, product_id: int) -> Exception:
@@ -146,21 +157,32 @@ async def _unavailable(session: AsyncSession, product_id: int) -> Exception:
 
 async def _insert_order(
     session: AsyncSession, user_id: int, lines: Sequence[OrderLine], currency: str
-) -> Order:
+) -> dict[str, Any]:
+    """Write the order and its lines; the order as `OrderOut` fields.
+
+    Plain Core statements, not ORM objects: this is the hottest write, and the
+    unit of work would only repeat what the statements say.
+    """
     taken = {}
     for line in sorted(lines, key=lambda line: line.product_id):
         taken[line.product_id] = await _take_stock(session, line)
     items = [taken[line.product_id] for line in lines]  # as the client listed them
-    order = Order(
-        user_id=user_id,
-        status="pending",
-        total_cents=sum(item.line_total_cents for item in items),
-        currency=currency,
-        items=items,
+    now = utcnow()
+    order = {
+        "user_id": user_id,
+        "status": "pending",
+        "total_cents": sum(item["line_total_cents"] for item in items),
+        "currency": currency,
+        "created_at": now,
+        "updated_at": now,
+    }
+    order_id = await session.scalar(
+        insert(_ORDERS).values(order).returning(_ORDERS.c.id)
     )
-    session.add(order)
-    await session.flush()
-    return order
+    await session.execute(
+        insert(_ITEMS), [{"order_id": order_id, **item} for item in items]
+    )
+    return {"id": order_id, "items": items, **order}
 
 
 def _visible(viewer: User) -> ColumnElement[bool]:

@@ -12,6 +12,7 @@ from quart_schema import (
     validate_request,
     validate_response,
 )
+from werkzeug.datastructures import Headers
 
 from backend.auth import admin_required, current_user, login_required
 from backend.db import get_session
@@ -41,7 +42,7 @@ blueprint = Blueprint("orders", __name__, url_prefix="/orders")
 @tag(["orders"])
 async def create_order(
     data: OrderCreate, headers: IdempotencyHeaders
-) -> tuple[dict[str, Any], int, dict[str, str]]:
+) -> tuple[dict[str, Any], int, Headers]:
     """Place an order (honours Idempotency-Key)."""
     placed = await orders.place_order(
         get_session(),
@@ -50,7 +51,10 @@ async def create_order(
         currency=current_app.extensions["settings"].currency,
         idempotency_key=headers.idempotency_key,
     )
-    return placed.body, 201, {"Idempotent-Replayed": "true"} if placed.replayed else {}
+    # A Headers object, not a dict: quart-schema would build a pydantic
+    # TypeAdapter for a dict of headers on every response.
+    replayed = Headers({"Idempotent-Replayed": "true"} if placed.replayed else {})
+    return placed.body, 201, replayed
 
 
 @blueprint.get("")
