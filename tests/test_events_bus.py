@@ -206,10 +206,9 @@ async def test_events_cannot_be_recorded_in_a_savepoint(
     database, bus, user_id = memory_bus
     subscriber = Subscriber(user_id=user_id, is_admin=True, queue_size=10)
     bus.broker.add(subscriber)
-    async with database.session() as session:
-        async with session.begin_nested():
-            with pytest.raises(RuntimeError, match="whole transaction"):
-                await record_order(session, user_id)
+    async with database.session() as session, session.begin_nested():
+        with pytest.raises(RuntimeError, match="whole transaction"):
+            await record_order(session, user_id)
     async with database.session() as session:
         count = await session.scalar(text("SELECT count(*) FROM order_event"))
     assert count == 0

@@ -111,7 +111,7 @@ async def test_other_hosts_hear_changes_by_notification(
         admin = await data.user(is_admin=True)
         product = await data.product(stock=10, price_cents=1000)
         assert await _reads(http, product.id) == {(200, 1000, 10)}
-        patched = httpx.patch(
+        patched = await http.patch(
             f"{elsewhere.base_url}{URL}/{product.id}",
             json={"price_cents": 2000},
             headers=admin.headers,

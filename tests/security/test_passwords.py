@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 
 import pytest
 from argon2 import PasswordHasher as Argon2Hasher
 
 from backend.errors import ServiceUnavailable
-from backend.security.passwords import PasswordHasher
+from backend.security.passwords import HASH_THREAD_NICENESS, PasswordHasher
 from tests.conftest import make_settings
 
 
@@ -58,3 +60,17 @@ async def test_a_saturated_pool_answers_503_with_retry_after() -> None:
     assert refused
     assert refused[0].headers["Retry-After"] == "1"
     hasher.close()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread nice is Linux's")
+async def test_hashing_threads_yield_the_cpu_to_the_event_loop(
+    hasher: PasswordHasher,
+) -> None:
+    await hasher.hash("warm the pool up")
+    niceness = hasher._pool.submit(os.getpriority, os.PRIO_PROCESS, 0)
+    policy = hasher._pool.submit(os.sched_getscheduler, 0)
+    assert niceness.result(timeout=5) == HASH_THREAD_NICENESS
+    assert policy.result(timeout=5) == os.SCHED_IDLE
+    # The event loop's thread keeps its normal priority.
+    assert os.getpriority(os.PRIO_PROCESS, 0) == 0
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER

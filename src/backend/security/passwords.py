@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import secrets
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -16,6 +19,19 @@ from backend.config import Settings
 from backend.errors import ServiceUnavailable
 
 T = TypeVar("T")
+# Hashing threads run at the lowest CPU priority: a login storm then takes only
+# the CPU that nothing else wants, and the event loops stay responsive. (Under
+# full CPU load logins slow down first, and past PASSWORD_HASH_WAIT get 503.)
+HASH_THREAD_NICENESS = 19
+
+
+def _deprioritise_this_thread() -> None:
+    # Linux: SCHED_IDLE yields to every normal thread at once; nice 19 is the
+    # fallback. Both apply to just this thread when given its thread id.
+    this_thread = threading.get_native_id()
+    with contextlib.suppress(AttributeError, OSError):  # elsewhere: keep as is
+        os.setpriority(os.PRIO_PROCESS, this_thread, HASH_THREAD_NICENESS)
+        os.sched_setscheduler(this_thread, os.SCHED_IDLE, os.sched_param(0))
 
 
 class PasswordHasher:
@@ -34,7 +50,11 @@ class PasswordHasher:
         )
         self._concurrency = settings.password_hash_concurrency
         self._wait = settings.password_hash_wait
-        self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="argon2")
+        self._pool = ThreadPoolExecutor(
+            self._concurrency,
+            thread_name_prefix="argon2",
+            initializer=_deprioritise_this_thread,
+        )
         self._slots: asyncio.Semaphore | None = None
         self._dummy_hash: str | None = None
 
