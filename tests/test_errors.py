@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict
 from quart import Blueprint, Quart
 from quart.typing import TestClientProtocol as Client
 from quart_schema import validate_querystring, validate_request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from backend import create_app
 from backend.config import Settings
@@ -49,6 +49,15 @@ async def boom() -> dict[str, str]:
 @probe.get("/probe/db-down")
 async def db_down() -> dict[str, str]:
     raise OperationalError("SELECT 1", {}, ConnectionRefusedError("driver text"))
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"
+
+
+@probe.get("/probe/deadlock")
+async def deadlock() -> dict[str, str]:
+    raise DBAPIError("UPDATE product ...", {}, _Deadlock("driver text"))
 
 
 @probe.get("/probe/conflict")
@@ -157,6 +166,13 @@ async def test_database_outage_is_503(probe_client: Client) -> None:
     body = await problem(response, 503, "service_unavailable")
     assert "driver text" not in str(body)
     assert response.headers["Retry-After"]
+
+
+async def test_deadlock_is_503_to_retry(probe_client: Client) -> None:
+    response = await probe_client.get("/probe/deadlock")
+    body = await problem(response, 503, "service_unavailable")
+    assert "driver text" not in str(body)
+    assert response.headers["Retry-After"] == "1"
 
 
 async def test_app_error_carries_extra_members(probe_client: Client) -> None:

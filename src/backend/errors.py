@@ -163,6 +163,19 @@ def is_database_unavailable(error: BaseException) -> bool:
     return isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated
 
 
+# PostgreSQL deadlock_detected and serialization_failure: the transaction was
+# rolled back whole and may simply be sent again.
+_TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def is_transient_conflict(error: BaseException) -> bool:
+    """A deadlock or serialization failure: nothing was written; retrying is safe."""
+    return (
+        isinstance(error, sa_exc.DBAPIError)
+        and getattr(error.orig, "sqlstate", None) in _TRANSIENT_SQLSTATES
+    )
+
+
 def problem_response(
     status: int,
     code: str,
@@ -238,6 +251,9 @@ def _unexpected(error: BaseException) -> Response:
     if is_database_unavailable(original):
         logger.warning("database unavailable: %s", type(original).__name__)
         return _render(ServiceUnavailable("The database is unavailable; retry later."))
+    if is_transient_conflict(original):
+        logger.warning("transaction conflict: %s", type(original).__name__)
+        return _render(ServiceUnavailable("A concurrent change got in the way; retry."))
     if original is error:
         logger.error("unhandled error", exc_info=error)
     return problem_response(500, "internal_error", AppError.default_detail)

@@ -1,4 +1,4 @@
-"""Order services without HTTP: the move table, retries, in-flight idempotency."""
+"""Order services without HTTP: the move table, failures, in-flight idempotency."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 from quart import Quart
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db import get_database
 from backend.errors import Conflict
-from backend.models import ORDER_STATUSES, IdempotencyKey
+from backend.models import ORDER_STATUSES, IdempotencyKey, Product
 from backend.schemas.order import OrderLine
 from backend.services import idempotency, orders
 from tests.support.factories import make_product, make_user
@@ -31,53 +31,6 @@ def test_move_table_is_the_contract() -> None:
         ("paid", "cancelled"),
     }
     assert set(orders.TRANSITIONS) | {"delivered", "cancelled"} == set(ORDER_STATUSES)
-
-
-class _Orig(Exception):
-    def __init__(self, sqlstate: str) -> None:
-        super().__init__(sqlstate)
-        self.sqlstate = sqlstate
-
-
-def _db_error(sqlstate: str) -> DBAPIError:
-    return DBAPIError("UPDATE product ...", {}, _Orig(sqlstate))
-
-
-@pytest.mark.parametrize("sqlstate", ["40P01", "40001"])
-async def test_deadlock_or_serialization_failure_is_retried_once(
-    app: Quart, sqlstate: str
-) -> None:
-    attempts = []
-
-    async def work() -> str:
-        attempts.append(1)
-        if len(attempts) == 1:
-            raise _db_error(sqlstate)
-        return "done"
-
-    async with get_database(app).session() as session:
-        assert await orders._in_savepoint(session, work) == "done"
-    assert len(attempts) == 2
-
-
-async def test_a_second_failure_or_another_error_is_not_retried(app: Quart) -> None:
-    attempts = []
-
-    async def deadlocks() -> None:
-        attempts.append(1)
-        raise _db_error("40P01")
-
-    async def violates() -> None:
-        attempts.append(1)
-        raise IntegrityError("INSERT", {}, _Orig("23505"))
-
-    async with get_database(app).session() as session:
-        with pytest.raises(DBAPIError):
-            await orders._in_savepoint(session, deadlocks)
-        assert len(attempts) == 2
-        with pytest.raises(IntegrityError):
-            await orders._in_savepoint(session, violates)
-        assert len(attempts) == 3
 
 
 async def _setup(app: Quart, session: AsyncSession) -> tuple[int, int]:
@@ -100,16 +53,26 @@ async def test_place_order_without_http(app: Quart) -> None:
     assert placed.body["items"][0]["quantity"] == 2
 
 
-async def test_failed_order_leaves_the_session_usable(app: Quart) -> None:
+async def test_a_failed_order_takes_no_stock_once_rolled_back(app: Quart) -> None:
     async with get_database(app).session() as session:
         user_id, product_id = await _setup(app, session)
+        other = (await make_product(session, stock=5)).id
+    async with get_database(app).session() as session:
         with pytest.raises(Conflict):
             await orders.place_order(
                 session,
                 user_id=user_id,
-                lines=[OrderLine(product_id=product_id, quantity=4)],
+                # The first line is taken before the second fails.
+                lines=[
+                    OrderLine(product_id=other, quantity=5),
+                    OrderLine(product_id=product_id, quantity=4),
+                ],
                 currency="USD",
             )
+        await session.rollback()  # what the request does on any error
+        assert (
+            await session.scalar(select(Product.stock).where(Product.id == other)) == 5
+        )
         placed = await orders.place_order(
             session,
             user_id=user_id,

@@ -2,14 +2,15 @@
 
 Stock is taken with one conditional `UPDATE` per line, in ascending product id
 so concurrent orders lock rows in the same order and cannot deadlock each
-other; the database, not a prior read, decides whether a line can be served.
-Each change runs in a savepoint, so a failed line leaves no line taken and the
-request's session clean. The event row is written last, just before commit.
+other (cancelling restores stock in the same order); the database, not a prior
+read, decides whether a line can be served. A line that cannot be served fails
+the request, and the request's transaction is rolled back whole. The event row
+is written by the commit itself (see backend.services.order_events).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -22,7 +23,6 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -46,8 +46,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 _PRODUCTS = cast(Table, Product.__table__)
 _ORDERS = cast(Table, Order.__table__)
 _ITEMS = cast(Table, OrderItem.__table__)
-# PostgreSQL deadlock_detected and serialization_failure: safe to run again.
-_RETRYABLE = frozenset({"40P01", "40001"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,18 +57,6 @@ class PlacedOrder:
 def order_view(order: Order | dict[str, Any]) -> dict[str, Any]:
     """The order exactly as the API shows it (also the event snapshot)."""
     return OrderOut.model_validate(order).model_dump(mode="json")
-
-
-async def _in_savepoint(session: AsyncSession, work: Callable[[], Awaitable[T]]) -> T:
-    """Run `work` in a savepoint; on a deadlock or serialization failure, once more."""
-    for attempt in (1, 2):
-        try:
-            async with session.begin_nested():
-                return await work()
-        except DBAPIError as error:
-            if attempt == 2 or getattr(error.orig, "sqlstate", None) not in _RETRYABLE:
-                raise
-    raise AssertionError("unreachable")
 
 
 async def place_order(
@@ -94,9 +80,7 @@ async def place_order(
         if isinstance(claim, idempotency.Replay):
             return PlacedOrder(claim.body, replayed=True)
         claimed = claim
-    order = await _in_savepoint(
-        session, lambda: _insert_order(session, user_id, lines, currency)
-    )
+    order = await _insert_order(session, user_id, lines, currency)
     await products_changed(session, (line.product_id for line in lines))
     body = order_view(order)
     if claimed is not None:
@@ -230,7 +214,7 @@ async def change_status(
     previous = order.status
     if status not in TRANSITIONS.get(previous, frozenset()):
         raise _invalid(previous, status)
-    await _in_savepoint(session, lambda: _move(session, order, previous, status))
+    await _move(session, order, previous, status)
     await session.refresh(order, ["status", "updated_at"])
     body = order_view(order)
     await record_order_event(
