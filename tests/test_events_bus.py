@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import asyncpg
 import orjson
@@ -14,6 +14,7 @@ from backend.config import Settings
 from backend.db import Database
 from backend.events import Broker, InMemoryBus, PostgresBus, Subscriber
 from backend.events.table import LISTENER_APPLICATION_NAME, READER_TASK_NAME
+from backend.models import OrderEvent
 from backend.product_cache import NOTIFY_CHANNEL as PRODUCT_CHANNEL
 from backend.product_cache import products_changed
 from tests.conftest import make_settings
@@ -101,13 +102,17 @@ async def test_postgres_bus_reconnects_after_listener_is_killed(
 
 
 class HeardChannel:
-    """A `ChannelListener` that records what the bus tells it."""
+    """A `BusListener` that records what the bus tells it."""
 
     channel = PRODUCT_CHANNEL
 
     def __init__(self) -> None:
         self.payloads: asyncio.Queue[str] = asyncio.Queue()
         self.states: list[str] = []
+        self.events: list[int] = []
+
+    def on_order_events(self, rows: Sequence[OrderEvent]) -> None:
+        self.events.extend(row.id for row in rows)
 
     def on_payload(self, payload: str) -> None:
         self.payloads.put_nowait(payload)
@@ -134,6 +139,12 @@ async def test_postgres_bus_hears_other_channels_and_says_when_it_was_deaf(
             await products_changed(session, [99])
             await session.rollback()  # never sent
         assert await asyncio.wait_for(heard.payloads.get(), 5) == "1,3"
+        event_id = await commit_event(pg_database, await owner(pg_database))
+        for _ in range(100):
+            if heard.events:
+                break
+            await asyncio.sleep(0.05)
+        assert heard.events == [event_id]
         admin = await asyncpg.connect(_asyncpg_dsn(settings.database_url))
         try:
             await admin.execute("SELECT pg_terminate_backend($1)", old_pid)

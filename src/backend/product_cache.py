@@ -9,11 +9,12 @@ product changed, by two mechanisms that cover each other's gaps:
   its transaction ends, before it answers; a reader compares the stamp stored
   with an entry to the current one on every hit. So a client that changes a
   product and reads it back, from any worker of the host, sees its change.
-* **Other hosts** (PostgreSQL): the writer's transaction NOTIFYs the ids on
-  `product_changes`, delivered by PostgreSQL only on commit; every worker's
-  event-bus listener evicts them. The bound is the notification's delivery,
-  typically a millisecond or two after commit. While the listener reconnects
-  nothing is cached, and the cache is emptied once it is back.
+* **Other hosts** (PostgreSQL): every worker's event bus evicts what it hears
+  of. An order placed or cancelled changes stock, and its order event names
+  the products; any other change NOTIFYs the ids on `product_changes`, which
+  PostgreSQL delivers only on commit. The bound is that delivery, typically a
+  millisecond or two after commit. While the bus's listener reconnects nothing
+  is cached, and the cache is emptied once it is back.
 
 Changes made behind the service's back (psql, another application) are seen
 within `PRODUCT_CACHE_TTL` seconds.
@@ -32,7 +33,7 @@ import random
 import struct
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,7 @@ from sqlalchemy.orm import Session
 
 from backend import events
 from backend.db import get_database
+from backend.models import OrderEvent
 
 NOTIFY_CHANNEL = "product_changes"
 _CHANGED_KEY = "changed_product_ids"
@@ -182,8 +184,15 @@ class ProductCache:
         for product_id in product_ids:
             self._entries.pop(product_id, None)
 
-    # The event bus's listener drives these three (see `ChannelListener`).
+    # The PostgreSQL event bus drives these (see `events.BusListener`).
     channel = NOTIFY_CHANNEL
+
+    def on_order_events(self, rows: Sequence[OrderEvent]) -> None:
+        """Orders placed or cancelled (on any host) changed their products' stock."""
+        for row in rows:
+            if row.previous_status is None or row.status == "cancelled":
+                items = row.order_snapshot.get("items", ())
+                self.evict(item["product_id"] for item in items)
 
     def on_payload(self, payload: str) -> None:
         """A `product_changes` NOTIFY: its payload is comma-separated ids."""
@@ -212,17 +221,21 @@ class ProductCache:
         return len(self._entries)
 
 
-async def products_changed(session: AsyncSession, product_ids: Iterable[int]) -> None:
+async def products_changed(
+    session: AsyncSession, product_ids: Iterable[int], *, by_order: bool = False
+) -> None:
     """Record that this transaction changes these products; call before commit.
 
-    On PostgreSQL the ids are NOTIFYed in the transaction (sent on commit only);
-    on every database they are stamped on this host once the transaction ends.
+    On every database they are stamped on this host once the transaction ends.
+    Other hosts hear of it on PostgreSQL: from the transaction's order event
+    when `by_order` (placing or cancelling an order), else from a NOTIFY of the
+    ids in the transaction (sent on commit only).
     """
     ids = sorted(set(product_ids))
     if not ids:
         return
     session.info.setdefault(_CHANGED_KEY, set()).update(ids)
-    if session.get_bind().dialect.name == "postgresql":
+    if not by_order and session.get_bind().dialect.name == "postgresql":
         payload = ",".join(map(str, ids))
         await session.execute(_NOTIFY, {"channel": NOTIFY_CHANNEL, "payload": payload})
 

@@ -84,14 +84,18 @@ async def test_changes_through_any_worker_are_read_back_at_once(
 
 
 async def _until_seen(
-    http: httpx.AsyncClient, product_id: int, price: int, patience: float
+    http: httpx.AsyncClient,
+    product_id: int,
+    price: int,
+    patience: float,
+    stock: int = 10,
 ) -> float:
     started = time.monotonic()
     while time.monotonic() - started < patience:
-        if await _reads(http, product_id, times=4) == {(200, price, 10)}:
+        if await _reads(http, product_id, times=4) == {(200, price, stock)}:
             return time.monotonic() - started
         await asyncio.sleep(0.02)
-    raise AssertionError(f"price {price} not served within {patience} s")
+    raise AssertionError(f"{price}, {stock} not served within {patience} s")
 
 
 async def test_other_hosts_hear_changes_by_notification(
@@ -109,6 +113,7 @@ async def test_other_hosts_hear_changes_by_notification(
         httpx.AsyncClient(base_url=here.base_url, timeout=15) as http,
     ):
         admin = await data.user(is_admin=True)
+        buyer = await data.user()
         product = await data.product(stock=10, price_cents=1000)
         assert await _reads(http, product.id) == {(200, 1000, 10)}
         patched = await http.patch(
@@ -119,6 +124,14 @@ async def test_other_hosts_hear_changes_by_notification(
         assert patched.status_code == 200
         # Well inside the 60 s TTL: only the notification can have evicted it.
         await _until_seen(http, product.id, 2000, patience=5)
+        ordered = await http.post(
+            f"{elsewhere.base_url}/api/v1/orders",
+            json={"items": [{"product_id": product.id, "quantity": 4}]},
+            headers=buyer.headers,
+        )
+        assert ordered.status_code == 201
+        # No product NOTIFY here: the order event itself names the product.
+        await _until_seen(http, product.id, 2000, patience=5, stock=6)
 
 
 async def test_changes_behind_the_services_back_are_seen_within_the_ttl(

@@ -26,13 +26,13 @@ from backend.events.bus import (
     encode_event,
 )
 from backend.events.sessions import SessionChecker
-from backend.events.table import ChannelListener, PostgresBus, SQLiteBus
+from backend.events.table import BusListener, PostgresBus, SQLiteBus
 
 __all__ = [
     "CLOSE_GOING_AWAY",
     "CLOSE_TRY_AGAIN_LATER",
     "Broker",
-    "ChannelListener",
+    "BusListener",
     "EventBus",
     "InMemoryBus",
     "PostgresBus",
@@ -44,7 +44,7 @@ __all__ = [
     "listen",
 ]
 
-_LISTENERS = "bus_channel_listeners"
+_LISTENERS = "bus_listeners"
 
 
 def init_app(app: Quart) -> None:
@@ -63,8 +63,8 @@ def init_app(app: Quart) -> None:
     serving.on_drain(app, lambda: get_bus(app).broker.close_all(CLOSE_GOING_AWAY))
 
 
-def listen(app: Quart, listener: ChannelListener) -> None:
-    """Hear another NOTIFY channel on the PostgreSQL bus; call before serving."""
+def listen(app: Quart, listener: BusListener) -> None:
+    """Tell `listener` what the PostgreSQL bus hears; call before serving."""
     app.extensions.setdefault(_LISTENERS, []).append(listener)
 
 

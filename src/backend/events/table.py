@@ -101,9 +101,13 @@ class TableBus(EventBus):
                 )
             if rows:
                 self.broker.publish(rows)
+                self._told(rows)
                 self._cursor = rows[-1].id
             if len(rows) < READ_BATCH:
                 return
+
+    def _told(self, rows: Sequence[OrderEvent]) -> None:
+        """Pass committed events on to the bus's other listeners (if any)."""
 
     async def _init_cursor(self) -> None:
         async with self._database.session(readonly=True) as session:
@@ -127,12 +131,17 @@ class SQLiteBus(TableBus):
         self.wake()  # read them from the table, in order with everyone else's
 
 
-class ChannelListener(Protocol):
-    """Another NOTIFY channel heard on the bus's connection (e.g. product changes)."""
+class BusListener(Protocol):
+    """Something else kept current by the bus (e.g. the product cache): the
+    committed order events, and another NOTIFY channel on the bus's connection."""
 
     channel: str
 
-    def on_payload(self, payload: str) -> None: ...
+    def on_order_events(self, rows: Sequence[OrderEvent]) -> None:
+        """Committed events, in id order, as they reach this process."""
+
+    def on_payload(self, payload: str) -> None:
+        """A NOTIFY on `channel`."""
 
     def on_listening(self) -> None:
         """The connection is (again) listening: from now on nothing is missed."""
@@ -141,9 +150,9 @@ class ChannelListener(Protocol):
         """The connection is lost: notifications may be missed until `on_listening`."""
 
 
-def _payloads_to(channel_listener: ChannelListener) -> Callable[..., None]:
+def _payloads_to(bus_listener: BusListener) -> Callable[..., None]:
     def deliver(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
-        channel_listener.on_payload(payload)
+        bus_listener.on_payload(payload)
 
     return deliver
 
@@ -155,7 +164,7 @@ class PostgresBus(TableBus):
         self,
         database: Database,
         settings: Settings,
-        listeners: Sequence[ChannelListener] = (),
+        listeners: Sequence[BusListener] = (),
     ) -> None:
         super().__init__(database, settings)
         self._dsn = (
@@ -165,11 +174,15 @@ class PostgresBus(TableBus):
         )
         self._listener: Any = None
         self._deaf = False
-        self._channel_listeners = tuple(listeners)
+        self._bus_listeners = tuple(listeners)
 
     async def stop(self) -> None:
         await super().stop()
         await self._close_listener()
+
+    def _told(self, rows: Sequence[OrderEvent]) -> None:
+        for bus_listener in self._bus_listeners:
+            bus_listener.on_order_events(rows)
 
     async def _ensure_listening(self) -> None:
         if self._listener is not None and not self._listener.is_closed():
@@ -183,14 +196,14 @@ class PostgresBus(TableBus):
         # Losing the connection wakes the loop, so it reconnects at once.
         listener.add_termination_listener(lambda *_: self._lost())
         await listener.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake())
-        for channel_listener in self._channel_listeners:
+        for bus_listener in self._bus_listeners:
             await listener.add_listener(
-                channel_listener.channel, _payloads_to(channel_listener)
+                bus_listener.channel, _payloads_to(bus_listener)
             )
         self._listener = listener
         self._deaf = False
-        for channel_listener in self._channel_listeners:
-            channel_listener.on_listening()
+        for bus_listener in self._bus_listeners:
+            bus_listener.on_listening()
 
     def _lost(self) -> None:
         self._deafen()
@@ -200,8 +213,8 @@ class PostgresBus(TableBus):
         """Tell the channel listeners, once per connection, that it is gone."""
         if self._listener is not None and not self._deaf:
             self._deaf = True
-            for channel_listener in self._channel_listeners:
-                channel_listener.on_deaf()
+            for bus_listener in self._bus_listeners:
+                bus_listener.on_deaf()
 
     async def _close_listener(self) -> None:
         self._deafen()

@@ -81,7 +81,7 @@ async def place_order(
             return PlacedOrder(claim.body, replayed=True)
         claimed = claim
     order = await _insert_order(session, user_id, lines, currency)
-    await products_changed(session, (line.product_id for line in lines))
+    await products_changed(session, (line.product_id for line in lines), by_order=True)
     body = order_view(order)
     if claimed is not None:
         await idempotency.remember(
@@ -256,4 +256,6 @@ async def _move(
                 .values(stock=Product.stock + item.quantity, updated_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
-        await products_changed(session, (item.product_id for item in order.items))
+        await products_changed(
+            session, (item.product_id for item in order.items), by_order=True
+        )
