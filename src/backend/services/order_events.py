@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, Text, event, func, insert, literal, select
+from sqlalchemy import Select, Table, Text, bindparam, event, func, insert, select
 from sqlalchemy import cast as sa_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import ReturningInsert
 
 from backend.models import OrderEvent
 from backend.models.base import utcnow
@@ -89,15 +88,11 @@ def write_pending_events(session: Session) -> None:
     for pending in unwritten:
         pending.occurred_at = utcnow()
         values = {name: getattr(pending, name) for name in _WRITTEN_COLUMNS}
-        statement = _locked_insert(values) if postgres else _insert(values)
-        pending.id = session.execute(statement).scalar_one()
+        statement = _INSERT_EVENT_LOCKED if postgres else _INSERT_EVENT
+        pending.id = session.execute(statement, values).scalar_one()
 
 
-def _insert(values: dict[str, Any]) -> ReturningInsert[tuple[int]]:
-    return insert(_EVENTS).values(values).returning(_EVENTS.c.id)
-
-
-def _locked_insert(values: dict[str, Any]) -> Select[tuple[int, Any]]:
+def _locked_insert() -> Select[tuple[int, Any]]:
     """Lock, insert and notify, in that order, in one round trip.
 
     The inserted row is projected from the lock's row, so the id's `nextval`
@@ -105,17 +100,22 @@ def _locked_insert(values: dict[str, Any]) -> Select[tuple[int, Any]]:
     """
     lock = select(func.pg_advisory_xact_lock(EVENT_WRITER_LOCK)).cte("writer_lock")
     row = select(
-        *(literal(value, _EVENTS.c[name].type) for name, value in values.items())
+        *(bindparam(name, type_=_EVENTS.c[name].type) for name in _WRITTEN_COLUMNS)
     ).select_from(lock)
     written = (
         insert(_EVENTS)
-        .from_select(list(values), row)
+        .from_select(list(_WRITTEN_COLUMNS), row)
         .returning(_EVENTS.c.id)
         .cte("written")
     )
     return select(
         written.c.id, func.pg_notify(NOTIFY_CHANNEL, sa_cast(written.c.id, Text))
     )
+
+
+# Built once; each commit only binds its event's values.
+_INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
+_INSERT_EVENT_LOCKED = _locked_insert()
 
 
 async def list_order_events(

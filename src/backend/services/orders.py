@@ -18,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     CursorResult,
     Table,
+    bindparam,
     insert,
     select,
     true,
@@ -46,6 +47,22 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 _PRODUCTS = cast(Table, Product.__table__)
 _ORDERS = cast(Table, Order.__table__)
 _ITEMS = cast(Table, OrderItem.__table__)
+# The statements of placing an order, built once: per order only the values
+# change, so SQLAlchemy neither rebuilds nor re-keys them for its cache.
+_TAKE_STOCK = (
+    update(_PRODUCTS)
+    .where(
+        _PRODUCTS.c.id == bindparam("product_id"),
+        _PRODUCTS.c.stock >= bindparam("quantity"),
+        _PRODUCTS.c.is_active.is_(True),
+    )
+    .values(
+        stock=_PRODUCTS.c.stock - bindparam("quantity"), updated_at=bindparam("now")
+    )
+    .returning(_PRODUCTS.c.sku, _PRODUCTS.c.name, _PRODUCTS.c.price_cents)
+)
+_INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
+_INSERT_ITEMS = insert(_ITEMS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,17 +117,9 @@ async def place_order(
 
 async def _take_stock(session: AsyncSession, line: OrderLine) -> dict[str, Any]:
     """Take the line's units if the product has them; the order line it makes."""
-    taken = (
-        update(_PRODUCTS)
-        .where(
-            _PRODUCTS.c.id == line.product_id,
-            _PRODUCTS.c.stock >= line.quantity,
-            _PRODUCTS.c.is_active.is_(True),
-        )
-        .values(stock=_PRODUCTS.c.stock - line.quantity, updated_at=utcnow())
-        .returning(_PRODUCTS.c.sku, _PRODUCTS.c.name, _PRODUCTS.c.price_cents)
-    )
-    row = (await session.execute(taken)).one_or_none()
+    params = {"product_id": line.product_id, "quantity": line.quantity}
+    taken = await session.execute(_TAKE_STOCK, params | {"now": utcnow()})
+    row = taken.one_or_none()
     if row is None:
         raise await _unavailable(session, line.product_id)
     return {
@@ -160,11 +169,9 @@ async def _insert_order(
         "created_at": now,
         "updated_at": now,
     }
-    order_id = await session.scalar(
-        insert(_ORDERS).values(order).returning(_ORDERS.c.id)
-    )
+    order_id = await session.scalar(_INSERT_ORDER, order)
     await session.execute(
-        insert(_ITEMS), [{"order_id": order_id, **item} for item in items]
+        _INSERT_ITEMS, [{"order_id": order_id, **item} for item in items]
     )
     return {"id": order_id, "items": items, **order}
 
