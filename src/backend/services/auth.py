@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import NamedTuple
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.errors import NotAuthenticated, PermissionDenied
@@ -34,21 +34,30 @@ class IssuedTokens:
     expires_in: int
 
 
-async def load_token_user(session: AsyncSession, claims: AccessClaims) -> User:
-    """The active user behind verified claims whose session is live, in one query."""
-    live_session = exists().where(
-        AuthSession.id == claims.session_id,
+# Built once: every authenticated request runs it with new values only.
+_TOKEN_USER = select(User).where(
+    User.id == bindparam("user_id"),
+    User.is_active.is_(True),
+    User.token_version == bindparam("token_version"),
+    exists().where(
+        AuthSession.id == bindparam("session_id"),
         AuthSession.user_id == User.id,
         AuthSession.revoked_at.is_(None),
-        AuthSession.expires_at > utcnow(),
-    )
+        AuthSession.expires_at > bindparam("now"),
+    ),
+)
+
+
+async def load_token_user(session: AsyncSession, claims: AccessClaims) -> User:
+    """The active user behind verified claims whose session is live, in one query."""
     user = await session.scalar(
-        select(User).where(
-            User.id == claims.user_id,
-            User.is_active.is_(True),
-            User.token_version == claims.token_version,
-            live_session,
-        )
+        _TOKEN_USER,
+        {
+            "user_id": claims.user_id,
+            "token_version": claims.token_version,
+            "session_id": claims.session_id,
+            "now": utcnow(),
+        },
     )
     if user is None:
         raise NotAuthenticated("The token has been revoked.")
