@@ -137,8 +137,10 @@ async def _send(
     subscriber: Subscriber, viewer: Viewer, since: int | None, settings: Settings
 ) -> None:
     async def deliver(frame: str) -> None:
+        # asyncio.timeout, not wait_for: no task per frame (thousands per event).
         try:
-            await asyncio.wait_for(websocket.send(frame), settings.ws_send_timeout)
+            async with asyncio.timeout(settings.ws_send_timeout):
+                await websocket.send(frame)
         except TimeoutError:
             subscriber.close(CLOSE_TRY_AGAIN_LATER)
             raise
