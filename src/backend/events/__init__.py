@@ -9,6 +9,7 @@ EventBus            start(), stop(), broker (the subscribers of this process)
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 
 from quart import Quart, current_app
@@ -27,6 +28,7 @@ from backend.events.bus import (
 )
 from backend.events.sessions import SessionChecker
 from backend.events.table import BusListener, PostgresBus, SQLiteBus
+from backend.events.watchdog import SendWatchdog
 
 __all__ = [
     "CLOSE_GOING_AWAY",
@@ -53,9 +55,13 @@ def init_app(app: Quart) -> None:
     async def serve_bus() -> AsyncGenerator[None, None]:
         bus = app.extensions["events"] = _choose_bus(app)
         await bus.start()
+        sweeping = asyncio.create_task(watchdog.run(), name="send-watchdog")
         yield
+        sweeping.cancel()
         await bus.stop()
 
+    settings: Settings = app.extensions["settings"]
+    watchdog = app.extensions["send_watchdog"] = SendWatchdog(settings.ws_send_timeout)
     app.while_serving(serve_bus)
     app.extensions["session_checker"] = SessionChecker(get_database(app))
     # Sockets are closed with 1001 as soon as the server drains, so they do

@@ -27,8 +27,9 @@ from backend.errors import (
     NotAuthenticated,
     RateLimited,
 )
-from backend.events.bus import CLOSE_TRY_AGAIN_LATER, EventBus, Subscriber, encode_event
+from backend.events.bus import EventBus, Subscriber, encode_event
 from backend.events.sessions import SessionChecker
+from backend.events.watchdog import SendWatchdog
 from backend.services.auth import LiveLogin, load_token_user
 from backend.services.order_events import list_order_events
 
@@ -104,14 +105,13 @@ async def stream_events(
     bus: EventBus, subscriber: Subscriber, viewer: Viewer, *, since: int | None
 ) -> None:
     """Accept the socket and serve it until a close reason arises; close with it."""
-    settings: Settings = current_app.extensions["settings"]
     try:
         await websocket.accept()
     except BaseException:
         bus.broker.discard(subscriber)
         raise
     tasks = [
-        asyncio.create_task(_send(subscriber, viewer, since, settings)),
+        asyncio.create_task(_send(subscriber, viewer, since)),
         asyncio.create_task(_read(subscriber)),
         asyncio.create_task(_guard(subscriber, viewer)),
     ]
@@ -133,17 +133,12 @@ async def stream_events(
         await asyncio.wait_for(websocket.close(subscriber.close_code), 5)
 
 
-async def _send(
-    subscriber: Subscriber, viewer: Viewer, since: int | None, settings: Settings
-) -> None:
+async def _send(subscriber: Subscriber, viewer: Viewer, since: int | None) -> None:
+    watchdog: SendWatchdog = current_app.extensions["send_watchdog"]
+
     async def deliver(frame: str) -> None:
-        # asyncio.timeout, not wait_for: no task per frame (thousands per event).
-        try:
-            async with asyncio.timeout(settings.ws_send_timeout):
-                await websocket.send(frame)
-        except TimeoutError:
-            subscriber.close(CLOSE_TRY_AGAIN_LATER)
-            raise
+        with watchdog.sending(subscriber):  # closes it (1013) if this stalls
+            await websocket.send(frame)
 
     last = -1 if since is None else await _replay(viewer, since, deliver)
     while True:
