@@ -47,7 +47,9 @@ class Subscriber:
             since = f"&since={self.last_id}" if self.last_id else ""
             try:
                 async with gate:
-                    socket = await connect(self.url + since, ping_interval=None)
+                    socket = await connect(
+                        self.url + since, ping_interval=None, compression=None
+                    )
             except (OSError, InvalidStatus, TimeoutError):
                 self.refusals += 1
                 await asyncio.sleep(0.5)

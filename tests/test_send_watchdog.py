@@ -15,12 +15,14 @@ def _subscriber() -> Subscriber:
 def test_only_a_send_past_its_deadline_closes_its_socket_with_1013() -> None:
     watchdog = SendWatchdog(timeout=10)
     stalled, also_stalled, finished = _subscriber(), _subscriber(), _subscriber()
-    with watchdog.sending(finished):
-        pass
-    with watchdog.sending(stalled), watchdog.sending(also_stalled):
-        watchdog.sweep(time.monotonic() + 5)
-        assert stalled.close_code is None
-        watchdog.sweep(time.monotonic() + 11)
+    for subscriber in (stalled, also_stalled, finished):
+        watchdog.started(subscriber)
+    watchdog.finished(finished)
+    watchdog.sweep(time.monotonic() + 5)
+    assert stalled.close_code is None
+    watchdog.sweep(time.monotonic() + 11)
+    watchdog.finished(stalled)
+    watchdog.finished(also_stalled)
     watchdog.sweep(time.monotonic() + 100)
     assert stalled.close_code == also_stalled.close_code == 1013
     assert finished.close_code is None

@@ -11,6 +11,7 @@ from backend import (
     cli,
     errors,
     events,
+    gc_tuning,
     health,
     logs,
     mail,
@@ -63,6 +64,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     serving.init_app(app)
     events.init_app(app)
     product_cache.init_app(app)  # after the database it reads
+    gc_tuning.init_app(app)  # last: freezes what startup built
     RateLimiter(settings).init_app(app)
     mail.Mailer(mail.sender_for(settings)).init_app(app)
 

@@ -6,7 +6,7 @@ import re
 import uuid
 from typing import Any
 
-from quart import Quart, Request, Response, g, request
+from quart import Quart, Request, Response, Websocket, g, request
 from quart.sessions import SecureCookieSessionInterface, SessionMixin
 from quart.wrappers import BaseRequestWebsocket
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
@@ -47,6 +47,20 @@ class ApiRequest(Request):
         except UnicodeDecodeError:
             raise BadRequest("The request body is not valid UTF-8.") from None
         return await super().get_json(force=force, silent=silent, cache=cache)
+
+
+class ApiWebsocket(Websocket):
+    """Quart's websocket, without a yield to the event loop before every frame.
+
+    Quart sleeps before each send so that a handler sending in a tight loop
+    cannot hog the loop. The order-event sender already waits on its queue
+    between frames, and one event goes out to thousands of sockets at once:
+    the extra wake-up per frame doubled the scheduling work of a fan-out.
+    """
+
+    async def send(self, data: str | bytes) -> None:
+        await self.accept()
+        await self._send(data)
 
 
 # Ids are 32-bit integer columns: a larger id in a path cannot exist, so it is
@@ -109,6 +123,7 @@ class NoSessions(SecureCookieSessionInterface):
 def init_app(app: Quart) -> None:
     app.session_interface = NoSessions()
     app.request_class = ApiRequest
+    app.websocket_class = ApiWebsocket
     app.url_map.converters["int"] = IdConverter
     app.before_request(_assign_request_id)
     app.after_request(_finish_headers)

@@ -135,10 +135,14 @@ async def stream_events(
 
 async def _send(subscriber: Subscriber, viewer: Viewer, since: int | None) -> None:
     watchdog: SendWatchdog = current_app.extensions["send_watchdog"]
+    send = websocket.send  # resolved once, not per frame
 
     async def deliver(frame: str) -> None:
-        with watchdog.sending(subscriber):  # closes it (1013) if this stalls
-            await websocket.send(frame)
+        watchdog.started(subscriber)  # it closes the socket (1013) if this stalls
+        try:
+            await send(frame)
+        finally:
+            watchdog.finished(subscriber)
 
     last = -1 if since is None else await _replay(viewer, since, deliver)
     while True:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from backend.events.bus import CLOSE_TRY_AGAIN_LATER, Subscriber
 
@@ -26,13 +24,12 @@ class SendWatchdog:
         self._timeout = timeout
         self._deadlines: dict[Subscriber, float] = {}
 
-    @contextmanager
-    def sending(self, subscriber: Subscriber) -> Iterator[None]:
+    def started(self, subscriber: Subscriber) -> None:
+        """A frame to `subscriber` is being sent; call `finished` after, always."""
         self._deadlines[subscriber] = time.monotonic() + self._timeout
-        try:
-            yield
-        finally:
-            self._deadlines.pop(subscriber, None)
+
+    def finished(self, subscriber: Subscriber) -> None:
+        self._deadlines.pop(subscriber, None)
 
     def sweep(self, now: float) -> None:
         for subscriber, deadline in list(self._deadlines.items()):
