@@ -26,7 +26,7 @@ DRAIN_S = 0.5
 
 
 def _spawn(
-    ws_url: str, files: Files, count: int, window: float
+    ws_url: str, files: Files, count: int, window: float, *, deflate: bool
 ) -> list[subprocess.Popen[str]]:
     processes = math.ceil(count / PER_PROCESS)
     return [
@@ -39,6 +39,7 @@ def _spawn(
                 str(files.admin_tokens),
                 str(share),
                 str(window),
+                *(["deflate"] if deflate else []),
             ],
             cwd=PROJECT_ROOT,
             stdin=subprocess.PIPE,
@@ -117,16 +118,24 @@ def fan_out(
     user_tokens: list[str],
     *,
     window: float,
+    deflate: bool = False,
 ) -> Row:
+    """Subscribers without compression, or (`deflate`) an informational row
+    with permessage-deflate: the server then compresses every frame once per
+    socket and keeps a zlib context per socket, which the row's RSS shows."""
     ws_url = server.url.replace("http://", "ws://") + "/api/v1/orders/events"
-    clients = _spawn(ws_url, files, count, window)
+    clients = _spawn(ws_url, files, count, window, deflate=deflate)
     try:
-        return _measure(server, dsn, count, seconds, clients, user_tokens)
+        row = _measure(server, dsn, count, seconds, clients, user_tokens)
     finally:
         for process in clients:
             if process.poll() is None:
                 process.kill()
             process.wait()
+    if deflate:
+        row.scenario = row.scenario.replace("fan-out", "fan-out, deflate")
+        row.target, row.passed = "(informational)", None
+    return row
 
 
 def _measure(

@@ -1,7 +1,9 @@
 """One fan-out client process: many order-event subscribers.
 
-`python -m bench.ws_client URL TOKENS_FILE COUNT WINDOW` connects COUNT
-subscribers (retrying refusals for up to WINDOW seconds), prints
+`python -m bench.ws_client URL TOKENS_FILE COUNT WINDOW [deflate]` connects
+COUNT subscribers (retrying refusals for up to WINDOW seconds; with `deflate`
+they negotiate permessage-deflate, as browsers and the `websockets` library do
+by default), prints
 `READY <connected>`, records every event (id, receipt time minus the
 event's `occurred_at`) until a `STOP <expected ids as JSON>` line arrives on
 stdin, then prints one JSON summary line and exits. A subscriber the server
@@ -32,8 +34,9 @@ POLL_S = 0.05
 
 
 class Subscriber:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, deflate: bool) -> None:
         self.url = url
+        self.compression: str | None = "deflate" if deflate else None
         self.seen: set[int] = set()
         self.latencies: list[float] = []
         self.last_id = 0
@@ -48,7 +51,9 @@ class Subscriber:
             try:
                 async with gate:
                     socket = await connect(
-                        self.url + since, ping_interval=None, compression=None
+                        self.url + since,
+                        ping_interval=None,
+                        compression=self.compression,
                     )
             except (OSError, InvalidStatus, TimeoutError):
                 self.refusals += 1
@@ -75,10 +80,12 @@ async def _stdin_line() -> str:
     return await asyncio.to_thread(sys.stdin.readline)
 
 
-async def main(url: str, tokens: list[str], count: int, window: float) -> None:
+async def main(
+    url: str, tokens: list[str], count: int, window: float, *, deflate: bool
+) -> None:
     gate = asyncio.Semaphore(HANDSHAKES_IN_FLIGHT)
     subscribers = [
-        Subscriber(f"{url}?access_token={tokens[i % len(tokens)]}")
+        Subscriber(f"{url}?access_token={tokens[i % len(tokens)]}", deflate=deflate)
         for i in range(count)
     ]
     tasks = [asyncio.create_task(s.run(gate)) for s in subscribers]
@@ -110,9 +117,10 @@ async def main(url: str, tokens: list[str], count: int, window: float) -> None:
 def _cli() -> None:
     url, tokens_file, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
     window = float(sys.argv[4])
+    deflate = sys.argv[5:] == ["deflate"]
     with open(tokens_file) as handle:
         tokens = [line.strip() for line in handle if line.strip()]
-    uvloop.run(main(url, tokens, count, window))
+    uvloop.run(main(url, tokens, count, window, deflate=deflate))
 
 
 if __name__ == "__main__":
