@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from quart import Quart
-from sqlalchemy import event
 
 from backend.app import create_app
 from backend.db import get_database
 from backend.product_cache import ChangeStamps, ProductCache, ProductResponse
 from tests.conftest import make_settings
+from tests.support.databases import statements_run
 from tests.support.factories import make_product
 
 RESPONSE = ProductResponse(b'{"id": 7}', '"etag"', is_active=True)
@@ -126,13 +126,7 @@ async def test_a_cached_product_is_served_without_the_database(
         database = get_database(app)
         async with database.session() as session:
             product = await make_product(session)
-        statements: list[str] = []
-        assert database.engine is not None
-        event.listen(
-            database.engine.sync_engine,
-            "before_cursor_execute",
-            lambda *args: statements.append(args[2]),
-        )
+        statements = statements_run(database.engine)
         await _until_listening(app)
         client = app.test_client()
         first = await client.get(f"/api/v1/products/{product.id}")

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from backend import create_app
 from backend.db import get_database
@@ -15,6 +15,7 @@ from backend.models import AuthSession
 from backend.security.tokens import TokenService
 from backend.services.auth import LiveLogin
 from tests.conftest import make_settings
+from tests.support.databases import statements_run
 from tests.support.factories import issue_access_token, make_user
 
 FreshDatabase = Callable[[str], Coroutine[Any, Any, str]]
@@ -41,13 +42,7 @@ async def test_many_checks_share_one_query_and_revocation_shows(
                 .where(AuthSession.id == logins[0].session_id)
                 .values(revoked_at=AuthSession.created_at)
             )
-        statements: list[str] = []
-        assert database.engine is not None
-        event.listen(
-            database.engine.sync_engine,
-            "before_cursor_execute",
-            lambda *args: statements.append(args[2]),
-        )
+        statements = statements_run(database.engine)
         checker = SessionChecker(database, window=0.05)
         answers = await asyncio.gather(*(checker.is_live(login) for login in logins))
     assert answers == [False] + [True] * 29

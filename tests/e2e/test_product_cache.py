@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,17 @@ from tests.support.server import LiveServer
 FreshDatabase = Callable[[str], Coroutine[Any, Any, str]]
 URL = "/api/v1/products"
 pytestmark = pytest.mark.e2e
+
+
+@asynccontextmanager
+async def _shop(
+    url: str, server: LiveServer
+) -> AsyncIterator[tuple[LiveData, httpx.AsyncClient]]:
+    async with (
+        LiveData(url) as data,
+        httpx.AsyncClient(base_url=server.base_url, timeout=15) as http,
+    ):
+        yield data, http
 
 
 async def _reads(http: httpx.AsyncClient, product_id: int, times: int = 12) -> set[Any]:
@@ -45,11 +57,7 @@ async def test_changes_through_any_worker_are_read_back_at_once(
     live_server: Callable[..., LiveServer],
 ) -> None:
     url = await fresh_database_url(backend)
-    server = live_server(url, workers=2)
-    async with (
-        LiveData(url) as data,
-        httpx.AsyncClient(base_url=server.base_url, timeout=15) as http,
-    ):
+    async with _shop(url, live_server(url, workers=2)) as (data, http):
         admin = await data.user(is_admin=True)
         buyer = await data.user()
         product = await data.product(stock=10, price_cents=1000)
@@ -108,10 +116,7 @@ async def test_other_hosts_hear_changes_by_notification(
     elsewhere_tmp = tmp_path / "other-host"
     elsewhere_tmp.mkdir()
     elsewhere = live_server(url, workers=1, env={"TMPDIR": str(elsewhere_tmp)})
-    async with (
-        LiveData(url) as data,
-        httpx.AsyncClient(base_url=here.base_url, timeout=15) as http,
-    ):
+    async with _shop(url, here) as (data, http):
         admin = await data.user(is_admin=True)
         buyer = await data.user()
         product = await data.product(stock=10, price_cents=1000)
@@ -140,10 +145,7 @@ async def test_changes_behind_the_services_back_are_seen_within_the_ttl(
 ) -> None:
     url = await fresh_database_url("sqlite")
     server = live_server(url, workers=2, env={"PRODUCT_CACHE_TTL": "1"})
-    async with (
-        LiveData(url) as data,
-        httpx.AsyncClient(base_url=server.base_url, timeout=15) as http,
-    ):
+    async with _shop(url, server) as (data, http):
         product = await data.product(stock=10, price_cents=1000)
         assert await _reads(http, product.id) == {(200, 1000, 10)}
         async with data.session() as session, session.begin():

@@ -8,11 +8,25 @@ import uuid
 from pathlib import Path
 
 import asyncpg
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.cli import upgrade_schema
 
 DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+
+
+def statements_run(engine: AsyncEngine | None) -> list[str]:
+    """The SQL `engine` runs from now on, appended as it runs."""
+    assert engine is not None, "the database is not connected"
+    statements: list[str] = []
+    event.listen(
+        engine.sync_engine,
+        "before_cursor_execute",
+        lambda *args: statements.append(args[2]),
+    )
+    return statements
 
 
 def admin_url() -> str:
