@@ -19,19 +19,31 @@ from backend.config import Settings
 from backend.errors import ServiceUnavailable
 
 T = TypeVar("T")
-# Hashing threads run at the lowest CPU priority: a login storm then takes only
-# the CPU that nothing else wants, and the event loops stay responsive. (Under
-# full CPU load logins slow down first, and past PASSWORD_HASH_WAIT get 503.)
-HASH_THREAD_NICENESS = 19
 
 
-def _deprioritise_this_thread() -> None:
-    # Linux: SCHED_IDLE yields to every normal thread at once; nice 19 is the
-    # fallback. Both apply to just this thread when given its thread id.
-    this_thread = threading.get_native_id()
-    with contextlib.suppress(AttributeError, OSError):  # elsewhere: keep as is
-        os.setpriority(os.PRIO_PROCESS, this_thread, HASH_THREAD_NICENESS)
-        os.sched_setscheduler(this_thread, os.SCHED_IDLE, os.sched_param(0))
+def _at_idle_priority(func: Callable[..., T], *args: object) -> T:
+    """Run `func` (an Argon2 call) in this thread at the lowest CPU priority.
+
+    A login storm then takes only the CPU that nothing else wants, and the
+    event loops stay responsive; under full CPU load logins slow down first
+    (past PASSWORD_HASH_WAIT, 503). Only the hashing itself, which runs without
+    the GIL, is at idle priority: a thread preempted at idle priority while
+    holding the GIL would stall the event loop behind it.
+    """
+    _set_idle_priority(True)
+    try:
+        return func(*args)
+    finally:
+        _set_idle_priority(False)
+
+
+def _set_idle_priority(idle: bool) -> None:
+    # Linux: SCHED_IDLE yields to every normal thread at once. Given a thread
+    # id, it applies to just that thread. Elsewhere priorities stay as they are.
+    policy = getattr(os, "SCHED_IDLE" if idle else "SCHED_OTHER", None)
+    if policy is not None:
+        with contextlib.suppress(OSError):
+            os.sched_setscheduler(threading.get_native_id(), policy, os.sched_param(0))
 
 
 class PasswordHasher:
@@ -50,11 +62,7 @@ class PasswordHasher:
         )
         self._concurrency = settings.password_hash_concurrency
         self._wait = settings.password_hash_wait
-        self._pool = ThreadPoolExecutor(
-            self._concurrency,
-            thread_name_prefix="argon2",
-            initializer=_deprioritise_this_thread,
-        )
+        self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="argon2")
         self._slots: asyncio.Semaphore | None = None
         self._dummy_hash: str | None = None
 
@@ -82,7 +90,7 @@ class PasswordHasher:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
-    async def _run(self, func: Callable[..., T], *args: str) -> T:
+    async def _run(self, func: Callable[..., T], *args: object) -> T:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self._concurrency)
         try:
@@ -93,7 +101,7 @@ class PasswordHasher:
             ) from None
         try:
             return await asyncio.get_running_loop().run_in_executor(
-                self._pool, func, *args
+                self._pool, _at_idle_priority, func, *args
             )
         finally:
             self._slots.release()
