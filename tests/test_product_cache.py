@@ -81,6 +81,14 @@ def test_stamps_are_shared_between_processes(
     assert cache.lookup(7) is None
 
 
+def test_a_stamp_file_others_can_write_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "shared.stamps"
+    path.touch(mode=0o666)
+    path.chmod(0o666)
+    with pytest.raises(RuntimeError, match="mode 0600"):
+        ChangeStamps(path)
+
+
 def test_entries_expire_and_the_oldest_makes_room(stamps: ChangeStamps) -> None:
     cache = _cache(stamps, max_entries=2, ttl=0.2)
     for product_id in (1, 2, 3):

@@ -68,7 +68,11 @@ class ChangeStamps:
         size = self.SLOTS * _STAMP.size
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         try:
-            if os.fstat(descriptor).st_size < size:
+            status = os.fstat(descriptor)
+            # Whoever can write the stamps can make a worker serve stale data.
+            if status.st_uid != os.geteuid() or status.st_mode & 0o077:
+                raise RuntimeError(f"{path} must belong to this user, mode 0600")
+            if status.st_size < size:
                 os.ftruncate(descriptor, size)  # zeros; racing workers agree
             self._map = mmap.mmap(descriptor, size)
         finally:
@@ -81,7 +85,8 @@ class ChangeStamps:
         stamps = _open_stamps.get(key)
         if stamps is None:
             digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-            path = Path(tempfile.gettempdir()) / f"backend-products-{digest}.stamps"
+            name = f"backend-products-{os.geteuid()}-{digest}.stamps"
+            path = Path(tempfile.gettempdir()) / name
             stamps = _open_stamps[key] = cls(path)
         return stamps
 
