@@ -10,6 +10,7 @@ EventBus            start(), stop(), broker (the subscribers of this process)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncGenerator
 
 from quart import Quart, current_app
@@ -58,6 +59,8 @@ def init_app(app: Quart) -> None:
         sweeping = asyncio.create_task(watchdog.run(), name="send-watchdog")
         yield
         sweeping.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sweeping
         await bus.stop()
 
     settings: Settings = app.extensions["settings"]
