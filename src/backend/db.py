@@ -195,6 +195,19 @@ def _read_only(
     return bind.execution_options(isolation_level="AUTOCOMMIT")
 
 
+async def release_connection(session: AsyncSession) -> None:
+    """End the session's transaction before a slow wait, returning its connection.
+
+    A request that holds a pooled connection (and on SQLite the database's
+    write lock) through a password hash makes everyone else wait behind a
+    login storm. Call it only before the request has written anything: what it
+    read stays loaded (sessions do not expire on commit), and its next
+    statement begins a new transaction.
+    """
+    if session.in_transaction():
+        await session.commit()
+
+
 def get_database(app: Quart | None = None) -> Database:
     database: Database = (app or current_app).extensions["database"]
     return database

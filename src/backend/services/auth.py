@@ -16,6 +16,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.db import release_connection
 from backend.errors import NotAuthenticated, PermissionDenied
 from backend.models import AuthSession, RefreshToken, User
 from backend.models.base import utcnow
@@ -99,6 +100,7 @@ async def authenticate(
 ) -> User:
     """The active user with these credentials; one answer for every failure."""
     user = await users.find_user_by_login(session, login)
+    await release_connection(session)  # not held through the hash
     # Unknown users are checked against a dummy hash: timing reveals nothing.
     valid = await hasher.verify(user.password_hash if user else None, password)
     if user is None or not valid or not user.is_active:
@@ -249,6 +251,7 @@ async def change_password(
     new_password: str,
 ) -> None:
     """Set a new password and revoke every other session of the user."""
+    await release_connection(session)  # not held through the hashes
     if not await hasher.verify(user.password_hash, current_password):
         raise PermissionDenied(
             "The current password is wrong.", code=INVALID_CREDENTIALS

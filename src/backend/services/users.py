@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.db import release_connection
 from backend.errors import Conflict, NotFound, PermissionDenied
 from backend.mail import Mailer, welcome_email
 from backend.models import User
@@ -47,6 +48,7 @@ async def create_user(
     is_admin: bool = False,
 ) -> User:
     """Insert a user; a taken username or email is a 409, even under a race."""
+    await release_connection(session)  # not held through the hash
     user = User(
         username=username,
         email=email.lower(),
