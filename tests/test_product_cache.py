@@ -138,13 +138,18 @@ async def test_a_cached_product_is_served_without_the_database(
         await _until_listening(app)
         client = app.test_client()
         first = await client.get(f"/api/v1/products/{product.id}")
-        queried = len(statements)
+        queried = _product_reads(statements)
         second = await client.get(f"/api/v1/products/{product.id}")
         assert first.status_code == second.status_code == 200
         assert await first.get_data() == await second.get_data()
         assert first.headers["ETag"] == second.headers["ETag"]
         assert queried > 0
-        assert len(statements) == queried  # the second read asked nothing
+        # The second read asked nothing (the event bus's own reads run alongside).
+        assert _product_reads(statements) == queried
+
+
+def _product_reads(statements: list[str]) -> int:
+    return sum(1 for statement in statements if "FROM product" in statement)
 
 
 async def _until_listening(app: Quart) -> None:
