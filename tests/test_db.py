@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
+import asyncpg
 import pytest
 from quart import Blueprint, Quart
 from sqlalchemy import func, select, text
 
-from backend import create_app
-from backend.db import get_database, get_session
+from backend import create_app, db
+from backend.db import Database, get_database, get_session
 from backend.errors import Conflict
 from backend.models import Product
 from tests.conftest import make_settings
+from tests.support.databases import _asyncpg_dsn
 
 FreshDatabase = Callable[[str], Coroutine[Any, Any, str]]
 writer = Blueprint("writer", __name__)
@@ -112,3 +114,20 @@ async def test_cors_allows_configured_origins_only(
         other = await client.get("/health", headers={"Origin": "https://evil.example"})
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://shop.example"
     assert "Access-Control-Allow-Origin" not in other.headers
+
+
+async def test_a_connection_that_died_while_idle_is_replaced_unseen(
+    pg_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every checkout counts as "idle long enough" to be pinged.
+    monkeypatch.setattr(db, "IDLE_PING_SECONDS", 0.0)
+    async with pg_database.session() as session:
+        doomed = await session.scalar(text("SELECT pg_backend_pid()"))
+    admin = await asyncpg.connect(_asyncpg_dsn(pg_database.settings.database_url))
+    try:
+        await admin.execute("SELECT pg_terminate_backend($1)", doomed)
+    finally:
+        await admin.close()
+    async with pg_database.session() as session:  # no error: pinged, replaced
+        pid = await session.scalar(text("SELECT pg_backend_pid()"))
+    assert pid != doomed

@@ -194,10 +194,12 @@ class ProductCache:
 
     def on_order_events(self, rows: Sequence[OrderEvent]) -> None:
         """Orders placed or cancelled (on any host) changed their products' stock."""
-        for row in rows:
-            if row.previous_status is None or row.status == "cancelled":
-                items = row.order_snapshot.get("items", ())
-                self.evict(item["product_id"] for item in items)
+        self.evict(
+            item["product_id"]
+            for row in rows
+            if row.previous_status is None or row.status == "cancelled"
+            for item in row.order_snapshot.get("items", ())
+        )
 
     def on_payload(self, payload: str) -> None:
         """A `product_changes` NOTIFY: its payload is comma-separated ids."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -37,7 +37,6 @@ from backend.services.order_events import record_order_event
 from backend.services.pagination import PageResult, paginate
 from backend.services.products import MAX_ROW_ID
 
-T = TypeVar("T")
 # The only allowed moves; everything else is 409 invalid_transition.
 TRANSITIONS: dict[str, frozenset[str]] = {
     "pending": frozenset({"paid", "cancelled"}),
@@ -117,9 +116,8 @@ async def place_order(
 
 async def _take_stock(session: AsyncSession, line: OrderLine) -> dict[str, Any]:
     """Take the line's units if the product has them; the order line it makes."""
-    params = {"product_id": line.product_id, "quantity": line.quantity}
-    taken = await session.execute(_TAKE_STOCK, params | {"now": utcnow()})
-    row = taken.one_or_none()
+    params = {"product_id": line.product_id, "quantity": line.quantity, "now": utcnow()}
+    row = (await session.execute(_TAKE_STOCK, params)).one_or_none()
     if row is None:
         raise await _unavailable(session, line.product_id)
     return {

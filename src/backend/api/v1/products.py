@@ -114,21 +114,26 @@ async def _product_response(product_id: int) -> ProductResponse:
     caller decides per request.
     """
     cache = get_product_cache()
-    if cache is not None and (hit := cache.lookup(product_id)) is not None:
+    if cache is None:
+        return await _read_product(product_id)
+    if (hit := cache.lookup(product_id)) is not None:
         return hit
-    ticket = cache.ticket(product_id) if cache is not None else None
+    ticket = cache.ticket(product_id)
+    response = await _read_product(product_id)
+    cache.store(product_id, ticket, response)
+    return response
+
+
+async def _read_product(product_id: int) -> ProductResponse:
     product = await products.get_product(
         get_session(), product_id, include_inactive=True
     )
     view = _out(product)
     # Exactly the bytes Quart would send (quart-schema's make_response takes models).
     encoded = cast(Response, await current_app.make_response(cast(Any, view)))
-    response = ProductResponse(
+    return ProductResponse(
         await encoded.get_data(as_text=False), etag_of(view), product.is_active
     )
-    if cache is not None and ticket is not None:
-        cache.store(product_id, ticket, response)
-    return response
 
 
 @blueprint.post("")
