@@ -194,7 +194,7 @@ class PostgresBus(TableBus):
             server_settings={"application_name": LISTENER_APPLICATION_NAME},
         )
         # Losing the connection wakes the loop, so it reconnects at once.
-        listener.add_termination_listener(lambda *_: self._lost())
+        listener.add_termination_listener(self._lost)
         await listener.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake())
         for bus_listener in self._bus_listeners:
             await listener.add_listener(
@@ -205,8 +205,11 @@ class PostgresBus(TableBus):
         for bus_listener in self._bus_listeners:
             bus_listener.on_listening()
 
-    def _lost(self) -> None:
-        self._deafen()
+    def _lost(self, connection: Any) -> None:
+        # The callback can run after the loop already replaced this connection
+        # (it saw it closed first): only the current connection's loss counts.
+        if connection is self._listener:
+            self._deafen()
         self.wake()
 
     def _deafen(self) -> None:
