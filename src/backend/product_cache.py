@@ -46,6 +46,7 @@ from sqlalchemy.orm import Session
 
 from backend import events
 from backend.db import get_database
+from backend.host_files import open_private
 from backend.models import OrderEvent
 
 NOTIFY_CHANNEL = "product_changes"
@@ -66,13 +67,9 @@ class ChangeStamps:
 
     def __init__(self, path: Path) -> None:
         size = self.SLOTS * _STAMP.size
-        descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        descriptor = open_private(path)
         try:
-            status = os.fstat(descriptor)
-            # Whoever can write the stamps can make a worker serve stale data.
-            if status.st_uid != os.geteuid() or status.st_mode & 0o077:
-                raise RuntimeError(f"{path} must belong to this user, mode 0600")
-            if status.st_size < size:
+            if os.fstat(descriptor).st_size < size:
                 os.ftruncate(descriptor, size)  # zeros; racing workers agree
             self._map = mmap.mmap(descriptor, size)
         finally:

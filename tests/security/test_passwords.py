@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher as Argon2Hasher
@@ -15,8 +18,10 @@ from tests.conftest import make_settings
 
 
 @pytest.fixture
-def hasher() -> PasswordHasher:
-    return PasswordHasher(make_settings("sqlite+aiosqlite://"))
+def hasher() -> Iterator[PasswordHasher]:
+    hasher = PasswordHasher(make_settings("sqlite+aiosqlite://"))
+    yield hasher
+    hasher.close()
 
 
 async def test_hash_is_argon2id_at_or_above_the_owasp_floor(
@@ -60,6 +65,26 @@ async def test_a_saturated_pool_answers_503_with_retry_after() -> None:
     assert refused
     assert refused[0].headers["Retry-After"] == "1"
     hasher.close()
+
+
+async def test_the_bound_is_shared_by_every_worker_of_the_host(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two hashers stand for two workers; only the host's lock files connect them.
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    settings = make_settings(
+        "sqlite+aiosqlite://", password_hash_concurrency=1, password_hash_wait=0.01
+    )
+    workers = [PasswordHasher(settings), PasswordHasher(settings)]
+    outcomes = await asyncio.gather(
+        *(worker.hash("Sturdy-Pass-42") for worker in workers), return_exceptions=True
+    )
+    for worker in workers:
+        worker.close()
+    refused = [item for item in outcomes if isinstance(item, ServiceUnavailable)]
+    hashed = [item for item in outcomes if isinstance(item, str)]
+    assert len(refused) == 1
+    assert len(hashed) == 1
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="per-thread policies are Linux's")

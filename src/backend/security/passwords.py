@@ -1,4 +1,4 @@
-"""Argon2id hashing on a bounded thread pool, never on the event loop."""
+"""Argon2id hashing on a thread pool, bounded host-wide, never on the event loop."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import contextlib
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -17,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from backend.config import Settings
 from backend.errors import ServiceUnavailable
+from backend.security.host_slots import HostSlots
 
 T = TypeVar("T")
 
@@ -47,10 +49,13 @@ def _set_idle_priority(idle: bool) -> None:
 
 
 class PasswordHasher:
-    """Hashes and verifies in at most `password_hash_concurrency` threads.
+    """Hashes and verifies, at most `password_hash_concurrency` at once per host.
 
-    A request that cannot get a slot within `password_hash_wait` seconds gets
-    503 rather than queueing without bound behind a login storm.
+    The bound is host-wide (see `HostSlots`), not per worker: hashes beyond
+    one per core only take turns on the same cores, and each one running
+    contends with the event loops for CPU and caches. A request that cannot
+    start its hash within `password_hash_wait` seconds gets 503 rather than
+    queueing without bound behind a login storm.
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -63,7 +68,9 @@ class PasswordHasher:
         self._concurrency = settings.password_hash_concurrency
         self._wait = settings.password_hash_wait
         self._pool = ThreadPoolExecutor(self._concurrency, thread_name_prefix="argon2")
-        self._slots: asyncio.Semaphore | None = None
+        self._host_slots = HostSlots.named("argon2", self._concurrency)
+        # This worker's share of the waiting: no more threads than slots.
+        self._waiting: asyncio.Semaphore | None = None
         self._dummy_hash: str | None = None
 
     async def hash(self, password: str) -> str:
@@ -83,6 +90,7 @@ class PasswordHasher:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self._host_slots.close()
 
     def _check(self, password_hash: str, password: str) -> bool:
         try:
@@ -91,17 +99,24 @@ class PasswordHasher:
             return False
 
     async def _run(self, func: Callable[..., T], *args: object) -> T:
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self._concurrency)
+        deadline = time.monotonic() + self._wait
+        if self._waiting is None:
+            self._waiting = asyncio.Semaphore(self._concurrency)
         try:
-            await asyncio.wait_for(self._slots.acquire(), timeout=self._wait)
+            await asyncio.wait_for(self._waiting.acquire(), timeout=self._wait)
+            try:
+                return await asyncio.get_running_loop().run_in_executor(
+                    self._pool, self._in_host_slot, deadline, func, *args
+                )
+            finally:
+                self._waiting.release()
         except TimeoutError:
             raise ServiceUnavailable(
                 "Too many password checks in progress; retry shortly.", retry_after=1
             ) from None
-        try:
-            return await asyncio.get_running_loop().run_in_executor(
-                self._pool, _at_idle_priority, func, *args
-            )
-        finally:
-            self._slots.release()
+
+    def _in_host_slot(
+        self, deadline: float, func: Callable[..., T], *args: object
+    ) -> T:
+        with self._host_slots.hold(deadline):
+            return _at_idle_priority(func, *args)
