@@ -11,9 +11,9 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
-from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy import Table, bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db import release_connection
@@ -35,7 +35,11 @@ class IssuedTokens:
     expires_in: int
 
 
-# Built once: every authenticated request runs it with new values only.
+_SESSIONS = cast(Table, AuthSession.__table__)
+_REFRESH_TOKENS = cast(Table, RefreshToken.__table__)
+# Built once: every login or authenticated request runs them with new values only.
+_INSERT_SESSION = insert(_SESSIONS)
+_INSERT_REFRESH_TOKEN = insert(_REFRESH_TOKENS)
 _TOKEN_USER = select(User).where(
     User.id == bindparam("user_id"),
     User.is_active.is_(True),
@@ -119,13 +123,17 @@ async def _issue(
     parent_jti: str | None = None,
 ) -> IssuedTokens:
     jti = str(uuid.uuid4())
-    expires_at = utcnow() + timedelta(seconds=tokens.refresh_ttl)
-    session.add(
-        RefreshToken(
-            jti=jti, session_id=session_id, parent_jti=parent_jti, expires_at=expires_at
-        )
+    now = utcnow()
+    await session.execute(
+        _INSERT_REFRESH_TOKEN,
+        {
+            "jti": jti,
+            "session_id": session_id,
+            "parent_jti": parent_jti,
+            "created_at": now,
+            "expires_at": now + timedelta(seconds=tokens.refresh_ttl),
+        },
     )
-    await session.flush()
     return IssuedTokens(
         access_token=tokens.issue_access(
             user_id=user.id, session_id=session_id, token_version=user.token_version
@@ -141,14 +149,18 @@ async def start_session(
     session: AsyncSession, *, tokens: TokenService, user: User
 ) -> IssuedTokens:
     """Open a login session for `user` and issue its first token pair."""
-    login = AuthSession(
-        id=str(uuid.uuid4()),
-        user_id=user.id,
-        expires_at=utcnow() + timedelta(seconds=tokens.refresh_ttl),
+    session_id = str(uuid.uuid4())
+    now = utcnow()
+    await session.execute(
+        _INSERT_SESSION,
+        {
+            "id": session_id,
+            "user_id": user.id,
+            "created_at": now,
+            "expires_at": now + timedelta(seconds=tokens.refresh_ttl),
+        },
     )
-    session.add(login)
-    await session.flush()
-    return await _issue(session, tokens=tokens, user=user, session_id=login.id)
+    return await _issue(session, tokens=tokens, user=user, session_id=session_id)
 
 
 async def rotate_refresh_token(
