@@ -95,9 +95,12 @@ class Settings(BaseSettings):
     product_cache_size: int = Field(default=20_000, ge=0)
     product_cache_ttl: float = Field(default=60.0, gt=0)
 
-    # PostgreSQL pool; sized per worker process.
+    # PostgreSQL pool; sized per worker process. No overflow by default: under
+    # sustained load above the pool size, overflow connections are opened and
+    # closed over and over (a new server process and a cold statement cache
+    # each time), which cost more than the extra concurrency gained.
     db_pool_size: int = Field(default=10, gt=0)
-    db_max_overflow: int = Field(default=5, ge=0)
+    db_max_overflow: int = Field(default=0, ge=0)
     db_pool_timeout: float = Field(default=5.0, gt=0)
     db_pool_recycle: int = Field(default=1800, gt=0)
     db_connect_timeout: float = Field(default=5.0, gt=0)

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 
+from backend.config import Settings
 from tests.resilience.conftest import Shop, needs_orders
 from tests.support.invariants import app_backend_count, assert_invariants
 from tests.support.server import LiveServer
@@ -19,7 +20,11 @@ pytestmark = [pytest.mark.resilience, pytest.mark.e2e, needs_orders]
 
 ABORTS = 300
 WORKERS = 2
-POOL_CEILING = WORKERS * (10 + 5)  # db_pool_size + db_max_overflow per worker
+_POOL = Settings.model_fields
+# The most connections the workers' pools may hold, at the default settings.
+POOL_CEILING = WORKERS * (
+    _POOL["db_pool_size"].default + _POOL["db_max_overflow"].default
+)
 
 
 async def _abandon(send: Awaitable[object], after: float) -> None:
