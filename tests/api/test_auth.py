@@ -182,6 +182,20 @@ async def test_login_requires_both_fields(client: Client) -> None:
     assert body["errors"][0]["loc"] == ["body", "password"]
 
 
+async def test_a_nul_character_in_any_string_is_a_422_not_a_500(
+    client: Client,
+) -> None:
+    # PostgreSQL cannot store U+0000 in text; both databases refuse it alike.
+    response = await login(client, "ada\x00")
+    body = await problem(response, 422, "validation_error")
+    assert body["errors"][0]["loc"] == ["body", "username"]
+    account = new_account(first_name="Ada\x00Lovelace")
+    response = await client.post("/api/v1/auth/register", json=account)
+    body = await problem(response, 422, "validation_error")
+    assert body["errors"][0]["loc"] == ["body", "first_name"]
+    await problem(await login(client, account["username"]), 401, "invalid_credentials")
+
+
 async def test_refresh_rotates_and_uses_up_the_presented_token(
     client: Client,
 ) -> None:

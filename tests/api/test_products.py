@@ -315,6 +315,20 @@ async def test_create_validates_fields(
     assert (await response.get_json())["errors"][0]["loc"][0] == "body"
 
 
+async def test_a_nul_character_is_a_422_in_bodies_and_queries(
+    client: Client, admin: dict[str, str]
+) -> None:
+    # PostgreSQL cannot store or compare U+0000 in text: a 500 before this rule.
+    body = _new(sku="NUL-LAMP", name="Lamp\x00")
+    created = await client.post(URL, json=body, headers=admin)
+    assert created.status_code == 422
+    assert (await created.get_json())["errors"][0]["loc"] == ["body", "name"]
+    searched = await client.get(f"{URL}?q=lamp%00")
+    assert searched.status_code == 422
+    assert (await searched.get_json())["errors"][0]["loc"] == ["query", "q"]
+    assert await _ids(client, "q=NUL-LAMP") == []
+
+
 async def test_create_accepts_the_limits(client: Client, admin: dict[str, str]) -> None:
     integral_float = _new(stock=7.0, sku="FLOAT-OK")
     assert (

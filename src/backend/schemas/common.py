@@ -4,21 +4,35 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 T = TypeVar("T")
 
 
-class InputSchema(BaseModel):
+class _ClientStrings(BaseModel):
+    """What every client-sent model shares: strict fields, stripped strings.
+
+    A NUL character is refused in every string: PostgreSQL cannot store one in
+    text (the statement would fail with a 500), and SQLite must not accept
+    what PostgreSQL refuses.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul_characters(cls, value: object) -> object:
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError("must not contain NUL (U+0000) characters")
+        return value
+
+
+class InputSchema(_ClientStrings):
     """Request bodies: unknown fields are a 422; strings are stripped."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-
-class QuerySchema(BaseModel):
+class QuerySchema(_ClientStrings):
     """Query strings: stripped; an unknown parameter is a 422, as in bodies."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class OutputSchema(BaseModel):
