@@ -183,6 +183,19 @@ async def test_postgres_bus_stop_leaves_no_task_or_listener(
     assert await listener_pids(pg_database.settings) == []
 
 
+async def test_postgres_bus_stopped_while_connecting_leaks_no_listener(
+    pg_database: Database,
+) -> None:
+    # Stopped at every moment of its start-up, including between opening the
+    # listener connection and subscribing it, the bus closes what it opened.
+    for step in range(40):
+        bus = PostgresBus(pg_database, pg_database.settings)
+        await bus.start()
+        await asyncio.sleep(step * 0.0005)
+        await bus.stop()
+        assert await listener_pids(pg_database.settings) == [], f"stopped at {step}"
+
+
 @pytest.fixture
 async def memory_bus(
     fresh_database_url: MakeUrl,

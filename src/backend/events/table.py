@@ -193,13 +193,17 @@ class PostgresBus(TableBus):
             timeout=self._settings.db_connect_timeout,
             server_settings={"application_name": LISTENER_APPLICATION_NAME},
         )
-        # Losing the connection wakes the loop, so it reconnects at once.
-        listener.add_termination_listener(self._lost)
-        await listener.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake())
-        for bus_listener in self._bus_listeners:
-            await listener.add_listener(
-                bus_listener.channel, _payloads_to(bus_listener)
-            )
+        try:
+            # Losing the connection wakes the loop, so it reconnects at once.
+            listener.add_termination_listener(self._lost)
+            await listener.add_listener(NOTIFY_CHANNEL, lambda *_: self.wake())
+            for bus_listener in self._bus_listeners:
+                await listener.add_listener(
+                    bus_listener.channel, _payloads_to(bus_listener)
+                )
+        except BaseException:  # a failure, or stopped: nobody else will close it
+            listener.terminate()
+            raise
         self._listener = listener
         self._deaf = False
         for bus_listener in self._bus_listeners:
