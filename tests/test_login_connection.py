@@ -9,6 +9,7 @@ import pytest
 
 from backend.app import create_app
 from backend.db import get_database
+from backend.security.passwords import PasswordHasher
 from tests.conftest import make_settings
 from tests.support.factories import (
     DEFAULT_PASSWORD,
@@ -17,16 +18,27 @@ from tests.support.factories import (
     make_user,
 )
 
-# Argon2 at a time cost that makes one hash take a good fraction of a second.
-SLOW_HASHING = {"argon2_time_cost": 40}
-
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_writes_go_ahead_while_a_login_hashes(
-    backend: str, fresh_database_url: Callable[[str], Awaitable[str]]
+    backend: str,
+    fresh_database_url: Callable[[str], Awaitable[str]],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    settings = make_settings(await fresh_database_url(backend), **SLOW_HASHING)
-    app = create_app(settings)
+    app = create_app(make_settings(await fresh_database_url(backend)))
+    # The login's hash starts, then waits for the test: "while it hashes" is a
+    # state the test holds the login in, not a moment it hopes to sleep into.
+    hashing, finish_hash = asyncio.Event(), asyncio.Event()
+    verify = PasswordHasher.verify
+
+    async def held_verify(
+        self: PasswordHasher, password_hash: str | None, password: str
+    ) -> bool:
+        hashing.set()
+        await finish_hash.wait()
+        return await verify(self, password_hash, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", held_verify)
     async with app.test_app():
         database = get_database(app)
         async with database.session() as session:
@@ -41,12 +53,20 @@ async def test_writes_go_ahead_while_a_login_hashes(
                 json={"username": member.username, "password": DEFAULT_PASSWORD},
             )
         )
-        await asyncio.sleep(0.1)  # the login has read its user and is hashing
-        assert database.engine is not None
-        assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
-        patched = await client.patch(
-            f"/api/v1/products/{product.id}", json={"stock": 5}, headers=headers
-        )
-        assert patched.status_code == 200
-        assert not login.done(), "the write waited for the login's hash"
-        assert (await login).status_code == 200
+        try:
+            await asyncio.wait_for(hashing.wait(), timeout=30)
+            assert database.engine is not None
+            assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+            patched = await asyncio.wait_for(
+                client.patch(
+                    f"/api/v1/products/{product.id}",
+                    json={"stock": 5},
+                    headers=headers,
+                ),
+                timeout=30,
+            )
+            assert patched.status_code == 200
+        finally:
+            finish_hash.set()
+            response = await login
+        assert response.status_code == 200

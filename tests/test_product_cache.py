@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from quart import Quart
 
+from backend import product_cache
 from backend.app import create_app
 from backend.db import get_database
 from backend.product_cache import ChangeStamps, ProductCache, ProductResponse
@@ -89,13 +90,20 @@ def test_a_stamp_file_others_can_write_is_refused(tmp_path: Path) -> None:
         ChangeStamps(path)
 
 
-def test_entries_expire_and_the_oldest_makes_room(stamps: ChangeStamps) -> None:
-    cache = _cache(stamps, max_entries=2, ttl=0.2)
+def test_entries_expire_and_the_oldest_makes_room(
+    stamps: ChangeStamps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [1_000.0]  # the cache's clock, moved by the test alone
+    monkeypatch.setattr(
+        product_cache, "time", SimpleNamespace(monotonic=lambda: now[0])
+    )
+    cache = _cache(stamps, max_entries=2, ttl=60.0)
     for product_id in (1, 2, 3):
         _cached(cache, product_id)
     assert cache.lookup(1) is None
+    now[0] += 59.9
     assert cache.lookup(2) == cache.lookup(3) == RESPONSE
-    time.sleep(0.25)
+    now[0] += 0.1
     assert cache.lookup(2) is None
     assert cache.lookup(3) is None
 

@@ -18,6 +18,8 @@ def test_no_more_holders_than_slots_across_threads(tmp_path: Path) -> None:
     holding = 0
     most = 0
     counter = threading.Lock()
+    # Holders leave in pairs, so two overlap however the threads are scheduled.
+    pair = threading.Barrier(2, timeout=10)
 
     def hold_a_while() -> None:
         nonlocal holding, most
@@ -25,7 +27,8 @@ def test_no_more_holders_than_slots_across_threads(tmp_path: Path) -> None:
             with counter:
                 holding += 1
                 most = max(most, holding)
-            time.sleep(0.05)
+            pair.wait()
+            time.sleep(0.05)  # a third holder, were there a third slot, gets in
             with counter:
                 holding -= 1
 
