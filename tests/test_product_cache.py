@@ -101,11 +101,26 @@ def test_entries_expire_and_the_oldest_makes_room(
     for product_id in (1, 2, 3):
         _cached(cache, product_id)
     assert cache.lookup(1) is None
-    now[0] += 59.9
+    now[0] += 29.9  # every entry lives at least half the TTL
     assert cache.lookup(2) == cache.lookup(3) == RESPONSE
-    now[0] += 0.1
+    now[0] += 30.1
     assert cache.lookup(2) is None
     assert cache.lookup(3) is None
+
+
+def test_entries_stored_together_expire_spread_over_the_ttl(
+    stamps: ChangeStamps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = [1_000.0]
+    monkeypatch.setattr(
+        product_cache, "time", SimpleNamespace(monotonic=lambda: now[0])
+    )
+    cache = _cache(stamps, max_entries=100, ttl=60.0)
+    for product_id in range(100):
+        _cached(cache, product_id)
+    now[0] += 45.0
+    still_cached = sum(cache.lookup(i) is not None for i in range(100))
+    assert 10 < still_cached < 90  # about half, not all at once
 
 
 def test_notifications_evict_their_ids_and_garbage_clears_all(

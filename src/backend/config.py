@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     # Product responses cached per worker (0 turns the cache off); changes made
     # outside the service are seen within the TTL (see backend.product_cache).
     product_cache_size: int = Field(default=20_000, ge=0)
-    product_cache_ttl: float = Field(default=60.0, gt=0)
+    product_cache_ttl: float = Field(default=300.0, gt=0)
 
     # PostgreSQL pool; sized per worker process. No overflow by default: under
     # sustained load above the pool size, overflow connections are opened and

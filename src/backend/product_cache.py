@@ -17,7 +17,9 @@ product changed, by two mechanisms that cover each other's gaps:
   is cached, and the cache is emptied once it is back.
 
 Changes made behind the service's back (psql, another application) are seen
-within `PRODUCT_CACHE_TTL` seconds.
+within `PRODUCT_CACHE_TTL` seconds: each entry lives a random half to all of
+it, so that entries stored together do not expire (and hit the database)
+together.
 
 A read races a concurrent change safely: it takes a `Ticket` (the stamp and an
 eviction counter) before reading the database and stores its result only if
@@ -53,6 +55,8 @@ NOTIFY_CHANNEL = "product_changes"
 _CHANGED_KEY = "changed_product_ids"
 _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 _STAMP = struct.Struct("=q")
+# An entry lives a random share of PRODUCT_CACHE_TTL, from this one to all of it.
+_SHORTEST_LIFETIME = 0.5
 
 
 class ChangeStamps:
@@ -177,8 +181,9 @@ class ProductCache:
             return
         if len(self._entries) >= self._max_entries:
             del self._entries[next(iter(self._entries))]  # the oldest entry
+        lifetime = self._ttl * random.uniform(_SHORTEST_LIFETIME, 1.0)
         self._entries[product_id] = _Entry(
-            response, ticket.stamp, time.monotonic() + self._ttl
+            response, ticket.stamp, time.monotonic() + lifetime
         )
 
     def evict(self, product_ids: Iterable[int]) -> None:
