@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from backend import create_app
 from backend.config import Settings
-from backend.errors import Conflict
+from backend.errors import Conflict, is_database_unavailable
 from tests.conftest import make_settings
 
 probe = Blueprint("probe", __name__)
@@ -173,6 +173,31 @@ async def test_deadlock_is_503_to_retry(probe_client: Client) -> None:
     body = await problem(response, 503, "service_unavailable")
     assert "driver text" not in str(body)
     assert response.headers["Retry-After"] == "1"
+
+
+class _DriverError(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__("driver text")
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "unavailable"),
+    [
+        ("08006", True),  # connection_failure
+        ("53300", True),  # too_many_connections
+        ("57P01", True),  # admin_shutdown
+        ("57P03", True),  # cannot_connect_now: starting up
+        ("55000", True),  # the database is not accepting connections
+        ("23505", False),  # unique_violation: a bug if it gets this far
+        ("42P01", False),  # undefined_table
+    ],
+)
+def test_postgres_refusing_service_is_an_outage(
+    sqlstate: str, unavailable: bool
+) -> None:
+    error = DBAPIError("SELECT 1", {}, _DriverError(sqlstate))
+    assert is_database_unavailable(error) is unavailable
 
 
 async def test_app_error_carries_extra_members(probe_client: Client) -> None:

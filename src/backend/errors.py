@@ -155,12 +155,25 @@ DATABASE_UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 
 
+# PostgreSQL refusing service rather than failing a statement: connection
+# exceptions (08), insufficient resources such as too many clients (53),
+# operator intervention such as starting up or shutting down (57P), and a
+# database not accepting connections (55000). asyncpg reports these as generic
+# DBAPI errors, told apart only by their SQLSTATE.
+_UNAVAILABLE_SQLSTATE_PREFIXES = ("08", "53", "57P", "55000")
+
+
 def is_database_unavailable(error: BaseException) -> bool:
     """True for an outage; also a connection dropped mid-query, which the driver
     reports as a generic DBAPI error that SQLAlchemy flags as a disconnect."""
     if isinstance(error, DATABASE_UNAVAILABLE):
         return True
-    return isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated
+    if not isinstance(error, sa_exc.DBAPIError):
+        return False
+    sqlstate = getattr(error.orig, "sqlstate", None) or ""
+    return error.connection_invalidated or sqlstate.startswith(
+        _UNAVAILABLE_SQLSTATE_PREFIXES
+    )
 
 
 # PostgreSQL deadlock_detected and serialization_failure: the transaction was

@@ -8,7 +8,7 @@ from quart_schema import tag, validate_response
 from sqlalchemy import text
 
 from backend.db import get_database
-from backend.errors import DATABASE_UNAVAILABLE, ServiceUnavailable
+from backend.errors import ServiceUnavailable, is_database_unavailable
 from backend.schemas.common import Problem
 
 blueprint = Blueprint("health", __name__)
@@ -40,6 +40,8 @@ async def ready() -> ReadyOut:
     try:
         async with get_database().session(readonly=True) as session:
             await session.execute(text("SELECT 1"))
-    except DATABASE_UNAVAILABLE as error:
+    except Exception as error:
+        if not is_database_unavailable(error):
+            raise
         raise ServiceUnavailable("The database is unreachable.") from error
     return ReadyOut(status="ok", database="ok")

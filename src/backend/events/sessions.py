@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from backend.db import Database
-from backend.errors import DATABASE_UNAVAILABLE
+from backend.errors import is_database_unavailable
 from backend.services.auth import LiveLogin, live_logins
 
 BATCH_WINDOW_SECONDS = 0.25
@@ -39,7 +39,9 @@ class SessionChecker:
         try:
             async with self._database.session(readonly=True) as session:
                 live = await live_logins(session, waiting)
-        except DATABASE_UNAVAILABLE:
+        except Exception as error:
+            if not is_database_unavailable(error):
+                raise
             live = set(waiting)  # an outage is not a revocation; ask again later
         for login, answers in waiting.items():
             for answer in answers:
