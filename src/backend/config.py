@@ -60,7 +60,10 @@ class Settings(BaseSettings):
     jwt_secret_key: str = DEVELOPMENT_SECRET
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     jwt_issuer: str = "backend"
-    jwt_leeway: int = Field(default=10, ge=0, le=60)
+    # Clock skew tolerated on `exp` and `iat` between hosts. 0: an expired
+    # token is refused at once, as the contract says; raise it only for hosts
+    # whose clocks disagree.
+    jwt_leeway: int = Field(default=0, ge=0, le=60)
     access_token_ttl: int = Field(default=900, gt=0)
     refresh_token_ttl: int = Field(default=30 * 24 * 3600, gt=0)
 
