@@ -242,13 +242,18 @@ async def test_rolled_back_order_sends_no_event(app: Quart, client: Client) -> N
         assert (await frame(ws))["order_id"] == committed
 
 
-async def test_oversized_inbound_message_closes_with_1009(
-    app: Quart, client: Client
+@pytest.mark.parametrize(
+    "message",
+    ["x" * 4097, "é" * 2049, b"x" * 4097],  # "é" is two bytes in UTF-8
+    ids=["ascii", "utf-8", "binary"],
+)
+async def test_inbound_message_over_4_kib_closes_with_1009(
+    app: Quart, client: Client, message: str | bytes
 ) -> None:
     alice, _, _ = await users(app)
     async with client.websocket(PATH, headers=await bearer_for(app, alice)) as ws:
         await subscribed(app, 1)
-        await ws.send("x" * 4097)
+        await ws.send(message)
         code = await close_code(ws)
     assert code == 1009
 

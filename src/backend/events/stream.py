@@ -171,7 +171,8 @@ async def _read(subscriber: Subscriber) -> None:
     window, count = time.monotonic(), 0
     while True:
         message = await websocket.receive()
-        if len(message) > MAX_INBOUND_BYTES:
+        size = len(message.encode() if isinstance(message, str) else message)
+        if size > MAX_INBOUND_BYTES:
             subscriber.close(CLOSE_TOO_BIG)
             return
         now = time.monotonic()
