@@ -302,10 +302,10 @@ async def test_admin_walks_the_happy_path(
 ) -> None:
     product = await _product(app, stock=5)
     order = await _place(client, alice, (product.id, 1))
-    for status in ("paid", "shipped", "delivered"):
+    for status in ("paid", " shipped ", "delivered"):  # stripped, like any string
         response = await _move(client, admin, order["id"], status)
         assert response.status_code == 200
-        assert (await response.get_json())["status"] == status
+        assert (await response.get_json())["status"] == status.strip()
     late = await client.post(f"{URL}/{order['id']}/cancel", headers=alice.headers)
     assert late.status_code == 409
     assert await _stock(app, product.id) == 4

@@ -156,6 +156,7 @@ async def test_sorts_break_ties_by_id(
     )
     ids = await _ids(client, f"q={tag}&sort={sort}")
     assert ids == [made[i].id for i in expected]
+    assert await _ids(client, f"q={tag}&sort=%20{sort}%20") == ids  # stripped
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
 T = TypeVar("T")
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+# `str_strip_whitespace` strips `str` fields only; a choice of literal strings
+# (`Annotated[Literal[...], Stripped]`) is stripped the same way through this.
+Stripped = BeforeValidator(_strip)
 
 
 class _ClientStrings(BaseModel):

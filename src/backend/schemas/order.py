@@ -13,12 +13,15 @@ from backend.schemas.common import (
     Page,
     PageQuery,
     QuerySchema,
+    Stripped,
 )
 from backend.schemas.product import JsonInt
 
 # Ids live in 32-bit integer columns; larger values cannot name a row.
 RowId = Annotated[JsonInt, Field(ge=1, le=2**31 - 1)]
-OrderStatus = Literal["pending", "paid", "shipped", "delivered", "cancelled"]
+OrderStatus = Annotated[
+    Literal["pending", "paid", "shipped", "delivered", "cancelled"], Stripped
+]
 
 
 class OrderLine(InputSchema):

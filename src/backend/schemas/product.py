@@ -14,7 +14,13 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from backend.schemas.common import InputSchema, OutputSchema, Page, PageQuery
+from backend.schemas.common import (
+    InputSchema,
+    OutputSchema,
+    Page,
+    PageQuery,
+    Stripped,
+)
 
 if TYPE_CHECKING:
     from backend.models import Product
@@ -40,8 +46,17 @@ Stock = Annotated[JsonInt, Field(ge=0, le=1_000_000)]
 PriceBound = Annotated[
     int, Field(ge=0), AfterValidator(lambda value: min(value, MAX_PRICE_CENTS + 1))
 ]
-ProductSort = Literal[
-    "id", "name", "-name", "price_cents", "-price_cents", "created_at", "-created_at"
+ProductSort = Annotated[
+    Literal[
+        "id",
+        "name",
+        "-name",
+        "price_cents",
+        "-price_cents",
+        "created_at",
+        "-created_at",
+    ],
+    Stripped,
 ]
 # Fields a PATCH may send as null: only the optional description.
 _NULLABLE = frozenset({"description"})
