@@ -278,6 +278,20 @@ async def test_cancel_restores_stock(app: Quart, client: Client, alice: Actor) -
     assert await _stock(app, product.id) == 5
 
 
+async def test_cancel_takes_no_fields(app: Quart, client: Client, alice: Actor) -> None:
+    product = await _product(app, stock=5)
+    order = await _place(client, alice, (product.id, 1))
+    path = f"{URL}/{order['id']}/cancel"
+    refused = await client.post(
+        path, json={"reason": "changed my mind"}, headers=alice.headers
+    )
+    assert refused.status_code == 422
+    assert (await refused.get_json())["errors"][0]["loc"] == ["body", "reason"]
+    assert await _stock(app, product.id) == 4  # nothing changed
+    accepted = await client.post(path, json={}, headers=alice.headers)
+    assert accepted.status_code == 200
+
+
 async def test_cancel_by_stranger_is_404_and_admin_may_cancel(
     app: Quart, client: Client, alice: Actor, bob: Actor, admin: Actor
 ) -> None:

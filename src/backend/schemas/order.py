@@ -66,6 +66,10 @@ class OrderStatusUpdate(InputSchema):
     status: OrderStatus
 
 
+class OrderCancel(InputSchema):
+    """No fields: the body is empty or `{}`; anything in it is a 422."""
+
+
 class OrderItemOut(OutputSchema):
     product_id: int
     sku: str

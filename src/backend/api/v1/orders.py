@@ -19,6 +19,7 @@ from backend.db import get_session
 from backend.schemas.common import Problem
 from backend.schemas.order import (
     IdempotencyHeaders,
+    OrderCancel,
     OrderCreate,
     OrderOut,
     OrderPage,
@@ -87,12 +88,14 @@ async def get_order(order_id: int) -> OrderOut:
 
 @blueprint.post("/<int:order_id>/cancel")
 @login_required
+@validate_request(OrderCancel)
 @validate_response(OrderOut, 200)
 @validate_response(Problem, 401)
 @validate_response(Problem, 404)
 @validate_response(Problem, 409)
+@validate_response(Problem, 422)
 @tag(["orders"])
-async def cancel_order(order_id: int) -> dict[str, Any]:
+async def cancel_order(order_id: int, data: OrderCancel) -> dict[str, Any]:
     """Cancel a pending or paid order; its stock is restored."""
     return await orders.change_status(
         get_session(), order_id, viewer=current_user(), status="cancelled"
