@@ -6,8 +6,18 @@ import re
 import uuid
 from typing import Any
 
-from quart import Quart, Request, Response, Websocket, g, request
+from quart import (
+    Quart,
+    Request,
+    Response,
+    Websocket,
+    g,
+    has_request_context,
+    request,
+    websocket,
+)
 from quart.sessions import SecureCookieSessionInterface, SessionMixin
+from quart.typing import ResponseTypes
 from quart.wrappers import BaseRequestWebsocket
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
@@ -82,23 +92,39 @@ class IdConverter(IntegerConverter):
 # The hooks are coroutines on purpose: Quart runs a plain function hook in its
 # thread pool, a thread hop per request per hook (and a context var set there
 # would not reach the request's own context).
+def _incoming() -> BaseRequestWebsocket:
+    """The request being served, or the websocket whose handshake is."""
+    return request if has_request_context() else websocket
+
+
 async def _assign_request_id() -> None:
-    given = request.headers.get("X-Request-ID", "")
+    given = _incoming().headers.get("X-Request-ID", "")
     request_id = given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex
     g.request_id = request_id
     request_id_var.set(request_id)
 
 
-async def _finish_headers(response: Response) -> Response:
+async def _finish_headers(response: ResponseTypes) -> ResponseTypes:
     headers = response.headers
     headers["X-Request-ID"] = g.get("request_id") or uuid.uuid4().hex
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Referrer-Policy"] = "no-referrer"
     headers["X-Frame-Options"] = "DENY"
     headers.setdefault(
-        "Content-Security-Policy", DOCS_CSP if request.path in _DOCS_PATHS else API_CSP
+        "Content-Security-Policy",
+        DOCS_CSP if _incoming().path in _DOCS_PATHS else API_CSP,
     )
     return response
+
+
+async def _finish_refused_handshake(
+    response: ResponseTypes | None,
+) -> ResponseTypes | None:
+    """A refused websocket handshake is an HTTP response like any other.
+
+    None means the socket was accepted; its 101 carried the request id.
+    """
+    return None if response is None else await _finish_headers(response)
 
 
 class NoSessions(SecureCookieSessionInterface):
@@ -127,3 +153,5 @@ def init_app(app: Quart) -> None:
     app.url_map.converters["int"] = IdConverter
     app.before_request(_assign_request_id)
     app.after_request(_finish_headers)
+    app.before_websocket(_assign_request_id)
+    app.after_websocket(_finish_refused_handshake)

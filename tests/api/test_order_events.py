@@ -129,11 +129,16 @@ async def frame(ws: Any) -> dict[str, Any]:
 async def test_socket_without_token_is_refused_with_401(
     app: Quart, client: Client
 ) -> None:
-    async with client.websocket(PATH) as ws:
+    async with client.websocket(PATH, headers={"X-Request-ID": "ws-trace-1"}) as ws:
         with pytest.raises(WebsocketResponseError) as refused:
             await ws.receive()
-    assert refused.value.response.status_code == 401
-    assert refused.value.response.headers["WWW-Authenticate"] == "Bearer"
+    response = refused.value.response
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    # Like every HTTP response: the request id, and the API's security headers.
+    assert response.headers["X-Request-ID"] == "ws-trace-1"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Security-Policy"]
 
 
 async def test_socket_with_bad_header_is_refused_even_with_good_query_token(

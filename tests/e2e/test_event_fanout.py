@@ -13,7 +13,7 @@ import httpx
 import orjson
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.support.databases import _asyncpg_dsn
 from tests.support.server import LiveServer
@@ -201,11 +201,23 @@ async def test_handshake_without_token_is_refused_with_401(
     fresh_database_url: MakeUrl, live_server: StartServer
 ) -> None:
     server = live_server(await fresh_database_url("postgresql"), workers=1, env=OPEN)
-    with pytest.raises(Exception) as refused:  # noqa: PT011 (websockets' own type)
+    with pytest.raises(InvalidStatus) as refused:
         async with connect(f"{server.ws_url}{EVENTS}"):
             pass
-    assert getattr(refused.value, "response", None) is not None
-    assert refused.value.response.status_code == 401  # type: ignore[attr-defined]
+    assert refused.value.response.status_code == 401
+    assert refused.value.response.headers["X-Request-ID"]
+
+
+async def test_an_accepted_handshake_carries_the_request_id(
+    fresh_database_url: MakeUrl, live_server: StartServer
+) -> None:
+    url = await fresh_database_url("postgresql")
+    server = live_server(url, workers=1, env=OPEN)
+    shop = await open_shop(server, url)
+    headers = {**bearer(shop.customer), "X-Request-ID": "ws-trace-101"}
+    async with connect(f"{server.ws_url}{EVENTS}", additional_headers=headers) as ws:
+        assert ws.response is not None
+        assert ws.response.headers["X-Request-ID"] == "ws-trace-101"
 
 
 __all__ = ["ConnectionClosed"]

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import jwt
-from quart import current_app, websocket
+from quart import current_app, g, websocket
 
 from backend.auth import bearer_token, get_tokens
 from backend.config import Settings
@@ -106,7 +106,7 @@ async def stream_events(
 ) -> None:
     """Accept the socket and serve it until a close reason arises; close with it."""
     try:
-        await websocket.accept()
+        await websocket.accept(headers={"X-Request-ID": g.request_id})
     except BaseException:
         bus.broker.discard(subscriber)
         raise
