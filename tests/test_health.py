@@ -83,6 +83,17 @@ async def test_openapi_document_is_served(client: Client) -> None:
     assert document["openapi"].startswith("3.")
 
 
+async def test_openapi_documents_the_conditional_product_read(client: Client) -> None:
+    document = await (await client.get("/openapi.json")).get_json()
+    read = document["paths"]["/api/v1/products/{product_id}"]["get"]
+    headers = {p["name"].lower() for p in read["parameters"] if p["in"] == "header"}
+    assert "if-none-match" in headers
+    responses = read["responses"]
+    assert "etag" in responses["200"]["headers"]
+    assert "etag" in responses["304"]["headers"]
+    assert "content" not in responses["304"]  # no body
+
+
 async def test_docs_page_is_html(client: Client) -> None:
     response = await client.get("/docs")
     assert response.status_code == 200

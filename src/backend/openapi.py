@@ -13,18 +13,26 @@ from quart_schema import OpenAPIProvider
 from werkzeug.routing import IntegerConverter
 
 from backend.errors import PROBLEM_JSON
-from backend.schemas.common import NoContent, Problem
+from backend.schemas.common import NoContent, NotModified, Problem
+
+_NO_BODY = (NoContent, NotModified)
 
 
 class ShopOpenAPIProvider(OpenAPIProvider):
-    """Problem documents, empty 204s, id ranges and the errors every route can give."""
+    """Problem documents, bodiless 204 and 304, response headers, id ranges and
+    the errors every route can give."""
 
     def build_response_object(
         self, model: type[Any], headers_model: type[Any] | None
     ) -> tuple[dict[str, Any], dict[str, Any]]:
-        if model is NoContent:
-            return {"description": "No Content"}, {}
         response, definitions = super().build_response_object(model, headers_model)
+        # quart-schema files response headers under `content`; OpenAPI wants
+        # them beside it.
+        if headers := response["content"].pop("headers", None):
+            response["headers"] = headers
+        if model in _NO_BODY:
+            del response["content"]
+            return response, {}
         if issubclass(model, Problem):
             content = response["content"]
             content[PROBLEM_JSON] = content.pop("application/json")

@@ -63,8 +63,14 @@ class Page(OutputSchema, Generic[T]):
     pages: int
 
 
+# Bodiless responses, documented by `@document_response(NoContent, 204)` and
+# the like; their docstrings are the descriptions clients read.
 class NoContent(BaseModel):
-    """Documents a 204: `@document_response(NoContent, 204)`; there is no body."""
+    """No Content: done. There is no body."""
+
+
+class NotModified(BaseModel):
+    """Not Modified: `If-None-Match` named the current ETag. There is no body."""
 
 
 class ValidationIssue(BaseModel):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import (
     AfterValidator,
+    BaseModel,
     BeforeValidator,
     Field,
     StrictBool,
@@ -124,3 +125,18 @@ class ProductOut(OutputSchema):
 
 class ProductPage(Page[ProductOut]):
     pass
+
+
+class ConditionalGet(BaseModel):
+    """Request headers of a conditional read."""
+
+    if_none_match: str | SkipJsonSchema[None] = Field(
+        default=None,
+        description="ETags (or `*`) the client holds; the current one gives 304.",
+    )
+
+
+class ProductETag(BaseModel):
+    """Response headers of a product read."""
+
+    etag: str = Field(description="A strong validator of the product's body.")

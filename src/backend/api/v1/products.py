@@ -8,6 +8,7 @@ from typing import Any, cast
 import orjson
 from quart import Blueprint, Response, current_app, request
 from quart_schema import (
+    document_headers,
     document_response,
     tag,
     validate_querystring,
@@ -20,9 +21,11 @@ from backend.db import get_session
 from backend.errors import NotAuthenticated, NotFound
 from backend.models import Product
 from backend.product_cache import ProductResponse, get_product_cache
-from backend.schemas.common import NoContent, Problem
+from backend.schemas.common import NoContent, NotModified, Problem
 from backend.schemas.product import (
+    ConditionalGet,
     ProductCreate,
+    ProductETag,
     ProductOut,
     ProductPage,
     ProductQuery,
@@ -89,7 +92,9 @@ async def list_products(query_args: ProductQuery) -> ProductPage:
 
 
 @blueprint.get("/<int:product_id>")
-@document_response(ProductOut, 200)
+@document_headers(ConditionalGet)
+@document_response(ProductOut, 200, ProductETag)
+@document_response(NotModified, 304, ProductETag)
 @validate_response(Problem, 404)
 @tag(["products"])
 async def get_product(product_id: int) -> Response:
