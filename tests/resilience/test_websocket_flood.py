@@ -1,13 +1,15 @@
-"""Abuse: one user cannot hold an unbounded number of event sockets open."""
+"""Abuse: one user cannot hold an unbounded number of event sockets open, and a
+flood that gets a socket closed does not leave the connection open."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.support.live_data import LiveData
 from tests.support.server import LiveServer
@@ -44,6 +46,40 @@ async def test_event_sockets_per_user_are_capped(
     finally:
         for socket in held:
             await socket.close()
+
+
+async def test_flooded_socket_is_closed_with_1008_and_dropped(
+    fresh_database_url: Callable[[str], Awaitable[str]],
+    live_server: Callable[..., LiveServer],
+) -> None:
+    """Frames sent as fast as possible: past the rate limit the server closes
+    with 1008, and closes the TCP connection once the client answers the close.
+
+    The frames still arriving after the close used to fill Hypercorn's inbound
+    queue (Quart stops reading it when the handler returns): the client's close
+    was then never read and the socket stayed open for good. A burst that was
+    still arriving when Hypercorn closed instead reset the connection, and the
+    client lost the close frame (1006).
+    """
+    server = live_server(await fresh_database_url("sqlite"), workers=1)
+    async with LiveData(server.database_url) as data:
+        flooder = await data.user()
+    address = f"{server.ws_url}/api/v1/orders/events"
+    for burst in (100, 500, 1000):
+        # The client would give up on the server after close_timeout; only the
+        # server closing the connection ends wait_closed() within 5 s.
+        socket = await connect(
+            address, additional_headers=flooder.headers, close_timeout=60
+        )
+        try:
+            with contextlib.suppress(ConnectionClosed):
+                for _ in range(burst):
+                    await socket.send("a")
+            async with asyncio.timeout(5):
+                await socket.wait_closed()
+            assert socket.close_code == 1008, burst
+        finally:
+            socket.transport.abort()
 
 
 async def _connect_once_freed(

@@ -5,6 +5,8 @@ tasks: the sender (replay, then the queue), the reader (inbound frames are
 read and discarded, too big or too many close the socket) and the guard (the
 token's expiry and the session's revocation). The first to ask for a close
 decides the code; the other tasks are then cancelled, none outlives the socket.
+After the close frame the handler keeps reading until the client's close (see
+`_linger`): only then may it return.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ MAX_INBOUND_BYTES = 4096
 MAX_INBOUND_PER_SECOND = 10
 # How often a live socket re-checks that its session is still valid.
 REVALIDATE_SECONDS = 5.0
+# After our close frame, how long a client may stay silent without answering it
+# before the handler returns and Hypercorn drops the connection.
+CLOSE_LINGER_SECONDS = 2.0
 REPLAY_BATCH = 500
 logger = logging.getLogger(__name__)
 Deliver = Callable[[str], Awaitable[None]]
@@ -116,21 +121,26 @@ async def stream_events(
         asyncio.create_task(_guard(subscriber, viewer)),
     ]
     try:
-        await subscriber.closing.wait()
+        try:
+            await subscriber.closing.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        assert subscriber.close_code is not None
+        logger.info(
+            "order-events subscriber closed",
+            extra={"close_code": subscriber.close_code, "user_id": viewer.user_id},
+        )
+        # A client that stopped reading cannot take the close frame either; the
+        # connection is then dropped by Hypercorn's read_timeout (it sends no
+        # pongs), and the linger ends on its silence.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(websocket.close(subscriber.close_code), 5)
+        await _linger()
     finally:
+        # A lingering socket still counts against its user's limit.
         bus.broker.discard(subscriber)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    assert subscriber.close_code is not None
-    logger.info(
-        "order-events subscriber closed",
-        extra={"close_code": subscriber.close_code, "user_id": viewer.user_id},
-    )
-    # A client that stopped reading cannot take the close frame either; the
-    # connection is then dropped by Hypercorn's read_timeout (it sends no pongs).
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(websocket.close(subscriber.close_code), 5)
 
 
 async def _send(subscriber: Subscriber, viewer: Viewer, since: int | None) -> None:
@@ -182,6 +192,29 @@ async def _read(subscriber: Subscriber) -> None:
         if count > MAX_INBOUND_PER_SECOND:
             subscriber.close(CLOSE_POLICY_VIOLATION)
             return
+
+
+async def _linger() -> None:
+    """Read and discard inbound frames until the client answers the close frame.
+
+    Hypercorn hands inbound frames to Quart through a queue of
+    `max_app_queue_size` (10), and Quart stops taking from it once the handler
+    returns. Returning while a flood is still arriving fills it: Hypercorn's
+    reader and its end-of-socket cleanup then both wait on it for good, so the
+    client's close is never read and the connection is never closed. Returning
+    with frames still in flight closes the connection with bytes unread, which
+    resets it, and the client can lose the close frame. So the handler stays
+    until the disconnect, which arrives once Hypercorn has read the client's
+    close (Quart then cancels this task), or until the client has sent nothing
+    for CLOSE_LINGER_SECONDS. A client that keeps sending is read, like any
+    open socket, and keeps its place in the per-user limit.
+    """
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(CLOSE_LINGER_SECONDS) as silence:
+            while True:
+                await websocket.receive()
+                silence.reschedule(loop.time() + CLOSE_LINGER_SECONDS)
 
 
 async def _guard(subscriber: Subscriber, viewer: Viewer) -> None:
