@@ -90,13 +90,19 @@ def test_a_stamp_file_others_can_write_is_refused(tmp_path: Path) -> None:
         ChangeStamps(path)
 
 
-def test_entries_expire_and_the_oldest_makes_room(
-    stamps: ChangeStamps, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    now = [1_000.0]  # the cache's clock, moved by the test alone
+@pytest.fixture
+def now(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The cache's clock, moved by the test alone: `now[0] += seconds`."""
+    clock = [1_000.0]
     monkeypatch.setattr(
-        product_cache, "time", SimpleNamespace(monotonic=lambda: now[0])
+        product_cache, "time", SimpleNamespace(monotonic=lambda: clock[0])
     )
+    return clock
+
+
+def test_entries_expire_and_the_oldest_makes_room(
+    stamps: ChangeStamps, now: list[float]
+) -> None:
     cache = _cache(stamps, max_entries=2, ttl=60.0)
     for product_id in (1, 2, 3):
         _cached(cache, product_id)
@@ -109,12 +115,8 @@ def test_entries_expire_and_the_oldest_makes_room(
 
 
 def test_entries_stored_together_expire_spread_over_the_ttl(
-    stamps: ChangeStamps, monkeypatch: pytest.MonkeyPatch
+    stamps: ChangeStamps, now: list[float]
 ) -> None:
-    now = [1_000.0]
-    monkeypatch.setattr(
-        product_cache, "time", SimpleNamespace(monotonic=lambda: now[0])
-    )
     cache = _cache(stamps, max_entries=100, ttl=60.0)
     for product_id in range(100):
         _cached(cache, product_id)

@@ -89,14 +89,14 @@ class IdConverter(IntegerConverter):
         return number if number <= self.max_id else 0
 
 
-# The hooks are coroutines on purpose: Quart runs a plain function hook in its
-# thread pool, a thread hop per request per hook (and a context var set there
-# would not reach the request's own context).
 def _incoming() -> BaseRequestWebsocket:
     """The request being served, or the websocket whose handshake is."""
     return request if has_request_context() else websocket
 
 
+# The hooks are coroutines on purpose: Quart runs a plain function hook in its
+# thread pool, a thread hop per request per hook (and a context var set there
+# would not reach the request's own context).
 async def _assign_request_id() -> None:
     given = _incoming().headers.get("X-Request-ID", "")
     request_id = given if _REQUEST_ID_RE.match(given) else uuid.uuid4().hex
