@@ -50,6 +50,11 @@ async def _load(
     return [outcome for batch in batches for outcome in batch]
 
 
+def _tail(logs: str, lines: int = 40) -> str:
+    """The server's last log lines: what it said about a dropped request."""
+    return "\n".join(logs.splitlines()[-lines:])
+
+
 async def _wait_ready(http: httpx.AsyncClient) -> float:
     """Seconds until /ready says 200 again; fails past RECOVERY_SECONDS."""
     started = time.monotonic()
@@ -91,7 +96,8 @@ async def test_outage_gives_fast_503_and_recovers_without_restart(
         assert '"service_unavailable"' in outcome.body
         assert outcome.seconds < FAST_FAIL_SECONDS, outcome
     assert recovered_after < RECOVERY_SECONDS
-    assert not error_problems(outcomes, allowed={200, 201, 503})
+    problems = error_problems(outcomes, allowed={200, 201, 503})
+    assert not problems, (problems, _tail(server.logs()))
     assert max(o.seconds for o in outcomes) < FAST_FAIL_SECONDS + 2
     assert any(o.status == 503 for o in outcomes)
     await assert_invariants(shop.url, shop.initial_stock)
@@ -131,7 +137,8 @@ async def test_terminated_connections_are_replaced_under_load(
 
     assert killed > 0
     assert recovered_after < RECOVERY_SECONDS
-    assert not error_problems(outcomes, allowed={200, 201, 503})
+    problems = error_problems(outcomes, allowed={200, 201, 503})
+    assert not problems, (problems, _tail(server.logs()))
     assert max(o.seconds for o in outcomes) < FAST_FAIL_SECONDS + 2
     assert all(o.status == 200 for o in after)
     await assert_invariants(shop.url, shop.initial_stock)
