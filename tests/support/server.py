@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import IO
 
 import httpx
+from bench.server import bind_args
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -56,10 +57,16 @@ class LiveServer:
             "hypercorn.toml",
             "backend.asgi:app",
         ]
+        # Several workers get production's listening sockets (one SO_REUSEPORT
+        # group, see hypercorn.toml); a single worker can bind only one.
+        binds = (
+            bind_args(self.port)
+            if self.workers > 1
+            else ["--bind", f"127.0.0.1:{self.port}"]
+        )
         command = [
             *command,
-            "--bind",
-            f"127.0.0.1:{self.port}",
+            *binds,
             "--workers",
             str(self.workers),
         ]
