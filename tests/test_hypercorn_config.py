@@ -23,7 +23,7 @@ def test_every_bind_is_the_same_address(config: Config) -> None:
     assert len(config.bind) > 1
     assert set(config.bind) == {"0.0.0.0:8000"}
     # Hypercorn sets SO_REUSEPORT only for several workers; without it the
-    # second socket could not bind.
+    # second socket fails to listen.
     assert config.workers > 1
 
 
