@@ -57,7 +57,7 @@ class Server:
             "hypercorn",
             "-c",
             "hypercorn.toml",
-            *bind_args(self.port),
+            *bind_args(self.port, self.workers),
             "--workers",
             str(self.workers),
             self.app,
@@ -95,15 +95,17 @@ class Server:
             self.process.wait()
 
 
-def bind_args(port: int) -> list[str]:
+def bind_args(port: int, workers: int) -> list[str]:
     """`--bind 127.0.0.1:port` once for each address hypercorn.toml binds.
 
     The production configuration lists its address several times, one
-    listening socket each (see the comment there); the benchmark keeps that
-    shape and moves only the address.
+    listening socket each (see the comment there); a server started here keeps
+    that shape and moves only the address. One worker can listen on only one
+    socket per address (Hypercorn sets SO_REUSEPORT for several).
     """
     config = tomllib.loads((PROJECT_ROOT / "hypercorn.toml").read_text())
-    return [arg for _ in config["bind"] for arg in ("--bind", f"127.0.0.1:{port}")]
+    sockets = len(config["bind"]) if workers > 1 else 1
+    return [arg for _ in range(sockets) for arg in ("--bind", f"127.0.0.1:{port}")]
 
 
 def _tree(pid: int) -> list[int]:

@@ -57,16 +57,9 @@ class LiveServer:
             "hypercorn.toml",
             "backend.asgi:app",
         ]
-        # Several workers get production's listening sockets (one SO_REUSEPORT
-        # group, see hypercorn.toml); a single worker can bind only one.
-        binds = (
-            bind_args(self.port)
-            if self.workers > 1
-            else ["--bind", f"127.0.0.1:{self.port}"]
-        )
         command = [
             *command,
-            *binds,
+            *bind_args(self.port, self.workers),
             "--workers",
             str(self.workers),
         ]
