@@ -23,6 +23,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from backend.keep_alive import close_unfinished_requests
 from backend.logs import request_id_var
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -155,3 +156,4 @@ def init_app(app: Quart) -> None:
     app.after_request(_finish_headers)
     app.before_websocket(_assign_request_id)
     app.after_websocket(_finish_refused_handshake)
+    app.asgi_app = close_unfinished_requests(app.asgi_app)  # type: ignore[method-assign, assignment]
