@@ -26,7 +26,9 @@ async def timed(send: Awaitable[httpx.Response]) -> Outcome:
     try:
         response = await send
     except httpx.TransportError as error:
-        return Outcome(0, time.monotonic() - started, "", type(error).__name__)
+        sent = error.request
+        what = f"{type(error).__name__}: {error} ({sent.method} {sent.url.path})"
+        return Outcome(0, time.monotonic() - started, "", what)
     return Outcome(
         response.status_code,
         time.monotonic() - started,
