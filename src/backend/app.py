@@ -28,6 +28,16 @@ from backend.ratelimit import RateLimiter
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import TokenService
 
+# Response headers a browser script may read on a cross-origin response.
+EXPOSED_HEADERS = (
+    "X-Request-ID",
+    "ETag",
+    "Retry-After",
+    "Idempotent-Replayed",
+    "WWW-Authenticate",
+    "Location",
+)
+
 
 def create_app(settings: Settings | None = None) -> Quart:
     """Build the app from `settings` (read from the environment when omitted)."""
@@ -75,7 +85,7 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     if settings.cors_origin_list:
         cors(
-            app, allow_origin=settings.cors_origin_list, expose_headers=["X-Request-ID"]
+            app, allow_origin=settings.cors_origin_list, expose_headers=EXPOSED_HEADERS
         )
     return app
 

@@ -57,7 +57,13 @@ class ApiRequest(Request):
             body.decode()  # JSON is UTF-8 (RFC 8259); Quart would raise a 500
         except UnicodeDecodeError:
             raise BadRequest("The request body is not valid UTF-8.") from None
-        return await super().get_json(force=force, silent=silent, cache=cache)
+        try:
+            return await super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError:
+            # The stdlib parser recurses once per nesting level and gives up at
+            # the interpreter's limit: malformed input, not a server error. It
+            # fails within the first thousand levels, so this stays cheap.
+            raise BadRequest("The request body is nested too deeply.") from None
 
 
 class ApiWebsocket(Websocket):
