@@ -9,7 +9,6 @@ from sqlalchemy import text
 
 from backend.db import get_database
 from backend.errors import ServiceUnavailable, is_database_unavailable
-from backend.schemas.common import Problem
 
 blueprint = Blueprint("health", __name__)
 
@@ -34,7 +33,6 @@ async def health() -> HealthOut:
 @blueprint.get("/ready")
 @tag(["health"])
 @validate_response(ReadyOut, 200)
-@validate_response(Problem, 503)
 async def ready() -> ReadyOut:
     """Readiness: the database answers."""
     try:

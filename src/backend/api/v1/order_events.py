@@ -16,7 +16,6 @@ from backend.events.stream import (
     socket_token,
     stream_events,
 )
-from backend.schemas.common import Problem
 from backend.schemas.order_event import OrderEventOut, OrderEventPage, OrderEventQuery
 from backend.services import order_events
 
@@ -40,8 +39,6 @@ async def order_events_socket() -> None:
 @login_required
 @validate_querystring(OrderEventQuery)
 @validate_response(OrderEventPage, 200)
-@validate_response(Problem, 401)
-@validate_response(Problem, 422)
 @tag(["orders"])
 async def list_order_events(query_args: OrderEventQuery) -> OrderEventPage:
     """Order events after `since`, oldest first: own orders, or all for an admin."""
