@@ -40,7 +40,7 @@ async def test_deeply_nested_json_is_a_bad_request_everywhere(
     assert len(routes) >= 10
     with caplog.at_level(logging.ERROR):
         for method, path in routes:
-            response = await client.open(
+            response = await client.open(  # type: ignore[call-arg]
                 path, method=method, data=DEEP, headers=headers
             )
             problem = await response.get_json()
