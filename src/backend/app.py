@@ -19,7 +19,7 @@ from backend import (
     serving,
     web,
 )
-from backend.api import register_apis
+from backend.api import docs, register_apis
 from backend.config import Settings
 from backend.db import Database
 from backend.json_provider import use_orjson
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         },
         redoc_ui_path=None,
         scalar_ui_path=None,
-        swagger_ui_path="/docs",
+        swagger_ui_path=None,  # backend.api.docs serves /docs, offline
         openapi_provider_class=ShopOpenAPIProvider,
     )
     use_orjson(app)  # after QuartSchema, whose provider it wraps
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(asyncapi.blueprint)
+    app.register_blueprint(docs.blueprint)
     register_apis(app)
     cli.init_app(app)
 
