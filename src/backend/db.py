@@ -33,6 +33,9 @@ from backend.pool import FairAsyncQueuePool
 SQLITE_WRITE_OPTION = "sqlite_write"
 # A pooled connection idle at least this long is pinged before it is handed out.
 IDLE_PING_SECONDS = 5.0
+# How long a SQLite writer waits for its turn at the write lock, in arrival order.
+# Contention is not an outage: a storm of writers queues, each transaction short.
+SQLITE_WRITE_WAIT_SECONDS = 120.0
 _IDLE_SINCE = "idle_since"
 
 
@@ -93,11 +96,29 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             raise DisconnectionError("idle connection is dead") from error
 
 
-def _sqlite_engine(settings: Settings) -> AsyncEngine:
+def _sqlite_engine(settings: Settings, *, writer: bool = True) -> AsyncEngine:
+    """A file database gets two engines: readers, and writers taking turns.
+
+    SQLite has one write lock. Writers that all race for it through the busy
+    handler are served in no order (it polls, and whoever polls at the right
+    moment wins), so under a storm one of them can wait past any busy timeout
+    and fail. Instead the writer engine has one connection per process, handed
+    out first come, first served by the fair pool: writers queue in the event
+    loop, and the busy timeout only covers other processes. Readers (WAL) never
+    wait for writers and have their own pool.
+    """
     url = make_url(settings.database_url)
+    options: dict[str, Any] = {}
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+        if writer:
+            options = {
+                "poolclass": FairAsyncQueuePool,
+                "pool_size": 1,
+                "max_overflow": 0,
+                "pool_timeout": SQLITE_WRITE_WAIT_SECONDS,
+            }
+    engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -131,6 +152,7 @@ class Database:
         self.engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
         self._read_sessions: async_sessionmaker[AsyncSession] | None = None
+        self._read_engine: AsyncEngine | None = None
 
     def init_app(self, app: Quart) -> None:
         app.extensions["database"] = self
@@ -152,11 +174,18 @@ class Database:
             extra["join_transaction_mode"] = "create_savepoint"
         self._sessions = async_sessionmaker(bind, expire_on_commit=False, **extra)
         readonly = _read_only(bind, sqlite=self.settings.is_sqlite)
+        if isinstance(bind, AsyncEngine) and _is_sqlite_file(bind):
+            # Readers off the writers' single connection (see _sqlite_engine).
+            self._read_engine = _sqlite_engine(self.settings, writer=False)
+            readonly = _read_only(self._read_engine, sqlite=True)
         self._read_sessions = async_sessionmaker(
             readonly, expire_on_commit=False, **extra
         )
 
     async def dispose(self) -> None:
+        if self._read_engine is not None:
+            await self._read_engine.dispose()
+            self._read_engine = None
         if self.engine is not None:
             await self.engine.dispose()
             self.engine = None
@@ -177,6 +206,11 @@ class Database:
                 await session.rollback()
                 raise
             await session.commit()
+
+
+def _is_sqlite_file(engine: AsyncEngine) -> bool:
+    database = engine.url.database
+    return engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
 
 
 def _read_only(
