@@ -18,6 +18,7 @@ from backend import (
     product_cache,
     serving,
     web,
+    ws_frames,
 )
 from backend.api import docs, register_apis
 from backend.config import Settings
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Quart:
         openapi_provider_class=ShopOpenAPIProvider,
     )
     use_orjson(app)  # after QuartSchema, whose provider it wraps
+    ws_frames.install()  # 1009 and the close handshake while a client still sends
     web.init_app(app)
     errors.register_error_handlers(app)
     Database(settings).init_app(app)
