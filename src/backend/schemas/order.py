@@ -15,10 +15,10 @@ from backend.schemas.common import (
     QuerySchema,
     Stripped,
 )
-from backend.schemas.product import JsonInt
+from backend.schemas.product import JsonInt, JsonNumber
 
 # Ids live in 32-bit integer columns; larger values cannot name a row.
-RowId = Annotated[JsonInt, Field(ge=1, le=2**31 - 1)]
+RowId = Annotated[int, Field(ge=1, le=2**31 - 1), JsonNumber]
 OrderStatus = Annotated[
     Literal["pending", "paid", "shipped", "delivered", "cancelled"], Stripped
 ]
