@@ -16,6 +16,7 @@ from quart_schema.validation import DataSource
 from werkzeug.routing import IntegerConverter
 
 from backend.api import operation_ids
+from backend.api.openapi_links import add_links
 from backend.errors import PROBLEM_JSON
 from backend.schemas.common import NoContent, NotModified, Problem
 
@@ -83,6 +84,7 @@ class ShopOpenAPIProvider(OpenAPIProvider):
             for operation in operations.values():
                 for status in _shared_errors(operation):
                     operation["responses"].setdefault(status, problem)
+                add_links(operation)
         return paths, components
 
 

@@ -53,8 +53,23 @@ class InputSchema(_ClientStrings):
     """Request bodies: unknown fields are a 422; strings are stripped."""
 
 
+def _document_query(schema: dict[str, Any]) -> None:
+    """A query parameter is absent or a value, never `null`: document only values."""
+    _document_no_nul(schema)
+    for field in schema.get("properties", {}).values():
+        variants = field.get("anyOf", [])
+        values = [variant for variant in variants if variant.get("type") != "null"]
+        if len(values) == 1 and len(variants) == 2:
+            del field["anyOf"]
+            field.update(values[0])
+            if field.get("default", ...) is None:
+                del field["default"]
+
+
 class QuerySchema(_ClientStrings):
     """Query strings: stripped; an unknown parameter is a 422, as in bodies."""
+
+    model_config = ConfigDict(json_schema_extra=_document_query)
 
 
 class OutputSchema(BaseModel):
