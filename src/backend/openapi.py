@@ -39,8 +39,12 @@ class ShopOpenAPIProvider(OpenAPIProvider):
             del response["content"]
             return response, {}
         if issubclass(model, Problem):
+            # One shared component: every error of every operation is this
+            # shape, and client generators then make one model, not dozens.
             content = response["content"]
-            content[PROBLEM_JSON] = content.pop("application/json")
+            schema = content.pop("application/json")["schema"]
+            definitions = {**definitions, "Problem": schema}
+            content[PROBLEM_JSON] = {"schema": {"$ref": "#/components/schemas/Problem"}}
         return response, definitions
 
     def build_path_parameter(self, name: str, converter: Any) -> dict[str, Any]:

@@ -1,0 +1,12 @@
+from enum import StrEnum
+
+
+class OrdersGetOrderOutStatus(StrEnum):
+    CANCELLED = "cancelled"
+    DELIVERED = "delivered"
+    PAID = "paid"
+    PENDING = "pending"
+    SHIPPED = "shipped"
+
+    def __str__(self) -> str:
+        return str(self.value)
