@@ -22,6 +22,7 @@ from backend import (
 from backend.api import register_apis
 from backend.config import Settings
 from backend.db import Database
+from backend.jobs import lifecycle as jobs_lifecycle
 from backend.json_provider import use_orjson
 from backend.openapi import ShopOpenAPIProvider
 from backend.ratelimit import RateLimiter
@@ -66,7 +67,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     product_cache.init_app(app)  # after the database it reads
     gc_tuning.init_app(app)  # last: freezes what startup built
     RateLimiter(settings).init_app(app)
-    mail.Mailer(mail.sender_for(settings)).init_app(app)
+    app.extensions["mail_sender"] = mail.sender_for(settings)
+    jobs_lifecycle.init_app(app)  # after the bus, whose LISTEN wakes it
 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(asyncapi.blueprint)

@@ -77,6 +77,7 @@ class Settings(BaseSettings):
     cors_origins: str | None = None
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     smtp_url: str | None = None
+    mail_from: str = "shop@localhost"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     password_hash_concurrency: int = Field(
@@ -110,6 +111,16 @@ class Settings(BaseSettings):
     db_statement_timeout_ms: int = Field(default=15_000, gt=0)
     db_idle_in_transaction_timeout_ms: int = Field(default=30_000, gt=0)
     sqlite_busy_timeout_ms: int = Field(default=5_000, gt=0)
+
+    # Durable jobs (see backend.jobs): slots per process (0: this process runs
+    # none), the lease after which a dead process's job runs again, how long a
+    # draining process waits for running jobs, and retention.
+    job_concurrency: int = Field(default=4, ge=0)
+    job_lease: int = Field(default=60, ge=5)
+    job_drain_timeout: float = Field(default=10.0, ge=0)
+    job_retention: int = Field(default=7 * 24 * 3600, gt=0)
+    cleanup_interval: int = Field(default=300, gt=0)
+    event_retention: int = Field(default=30 * 24 * 3600, gt=0)
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

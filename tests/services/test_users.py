@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from backend.db import get_database
 from backend.errors import Conflict, NotAuthenticated, PermissionDenied
-from backend.mail import Mailer, OutboxSender
-from backend.models import AuthSession, User
+from backend.models import AuthSession, Job, User
 from backend.services import auth, users
 from tests.support.factories import DEFAULT_PASSWORD, make_user
 
@@ -35,24 +34,22 @@ async def test_create_user_turns_the_unique_constraint_into_409(app: Quart) -> N
         assert raised.value.code == code
 
 
-async def test_register_user_hands_the_welcome_email_to_the_mailer(
+async def test_register_user_queues_the_welcome_email_in_its_transaction(
     app: Quart,
 ) -> None:
-    sent: list[tuple[object, ...]] = []
-    outbox = OutboxSender()
-    mailer = Mailer(outbox)
-    mailer._spawn = lambda func, *args: sent.append(args)
     async with get_database(app).session() as session:
         user = await users.register_user(
             session,
             hasher=app.extensions["passwords"],
-            mailer=mailer,
             username="welcomed",
             email="Welcomed@Example.com",
             password=DEFAULT_PASSWORD,
         )
+        queued = (await session.scalars(select(Job))).all()
     assert user.email == "welcomed@example.com"
-    assert [email.to for (email,) in sent] == ["welcomed@example.com"]  # type: ignore[attr-defined]
+    assert [(job.kind, job.payload["to"]) for job in queued] == [
+        ("send_email", "welcomed@example.com")
+    ]
 
 
 async def test_update_user_applies_only_the_role_allow_list(app: Quart) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db import release_connection
 from backend.errors import Conflict, NotFound, PermissionDenied
-from backend.mail import Mailer, welcome_email
+from backend.mail import queue_email, welcome_email
 from backend.models import User
 from backend.security.passwords import PasswordHasher
 from backend.services import auth
@@ -63,11 +63,11 @@ async def create_user(
 
 
 async def register_user(
-    session: AsyncSession, *, hasher: PasswordHasher, mailer: Mailer, **fields: Any
+    session: AsyncSession, *, hasher: PasswordHasher, **fields: Any
 ) -> User:
-    """Create a user and send the welcome email once the request is done."""
+    """Create a user; the welcome email is sent if, and once, this commits."""
     user = await create_user(session, hasher=hasher, **fields)
-    mailer.send_later(welcome_email(to=user.email, username=user.username))
+    await queue_email(session, welcome_email(to=user.email, username=user.username))
     return user
 
 

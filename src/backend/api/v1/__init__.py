@@ -17,3 +17,7 @@ blueprints += [auth.blueprint, users.blueprint]
 from backend.api.v1 import order_events  # noqa: E402
 
 blueprints += [order_events.blueprint]
+
+from backend.api.v1 import admin_jobs  # noqa: E402
+
+blueprints += [admin_jobs.blueprint]

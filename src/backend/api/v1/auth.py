@@ -16,7 +16,6 @@ from backend.auth import (
     login_required,
 )
 from backend.db import get_session
-from backend.mail import get_mailer
 from backend.models import User
 from backend.ratelimit import Limit, rate_exempt, rate_limit
 from backend.schemas.auth import (
@@ -80,7 +79,6 @@ async def register(data: RegisterIn) -> tuple[AuthOut, int]:
     user = await users.register_user(
         session,
         hasher=get_hasher(),
-        mailer=get_mailer(),
         **data.model_dump(exclude={"password_confirm"}),
     )
     issued = await auth.start_session(session, tokens=get_tokens(), user=user)

@@ -14,7 +14,6 @@ from quart_schema import (
 from backend.api.v1.auth import REGISTER_LIMIT
 from backend.auth import admin_required, current_user, get_hasher, login_required
 from backend.db import get_session
-from backend.mail import get_mailer
 from backend.ratelimit import rate_limit
 from backend.schemas.common import NoContent, Problem
 from backend.schemas.user import UserCreate, UserOut, UserPage, UserQuery, UserUpdate
@@ -37,7 +36,6 @@ async def create_user(data: UserCreate) -> tuple[UserOut, int]:
     user = await users.register_user(
         get_session(),
         hasher=get_hasher(),
-        mailer=get_mailer(),
         **data.model_dump(exclude={"password_confirm"}),
     )
     return UserOut.model_validate(user), 201

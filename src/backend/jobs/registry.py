@@ -1,0 +1,94 @@
+"""Job kinds: each registered once, with its payload model, handler and retry policy."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    from backend.jobs.context import JobContext
+
+P = TypeVar("P", bound=BaseModel)
+Handler = Callable[["JobContext", P], Awaitable[None]]
+Backoff = Callable[[int], float]
+
+
+def exponential_backoff(base: float = 5.0, cap: float = 3600.0) -> Backoff:
+    """Seconds before retry `attempt` (1 = after the first failure), +-20 % jitter.
+
+    The jitter spreads retries of jobs that failed together (a mail server
+    that was down) so they do not all come back in the same second.
+    """
+
+    def delay(attempt: int) -> float:
+        return float(min(cap, base * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2))
+
+    return delay
+
+
+@dataclass(frozen=True, slots=True)
+class JobKind(Generic[P]):
+    name: str
+    payload: type[P]
+    handler: Handler[P]
+    max_attempts: int
+    backoff: Backoff
+    # A run longer than this fails (and is retried): a hung handler must not
+    # hold a worker slot forever.
+    timeout: float
+
+
+class UnknownJobKind(LookupError):
+    """Enqueueing or running a kind nobody registered: a programming error."""
+
+
+_KINDS: dict[str, JobKind[Any]] = {}
+
+
+def job_kind(
+    name: str,
+    payload: type[P],
+    *,
+    max_attempts: int = 10,
+    backoff: Backoff | None = None,
+    timeout: float = 300.0,
+) -> Callable[[Handler[P]], Handler[P]]:
+    """Register the decorated coroutine as the handler of kind `name`.
+
+    Handlers run at least once and may run again after a crash or a lease
+    that ran out, so each must be idempotent: its effect keyed by something
+    stable (a conditional update, a unique row, a message id the receiver
+    dedupes on).
+    """
+    if max_attempts < 1:
+        raise ValueError("max_attempts must be at least 1")
+
+    def register(handler: Handler[P]) -> Handler[P]:
+        if name in _KINDS:
+            raise ValueError(f"job kind {name!r} is registered already")
+        _KINDS[name] = JobKind(
+            name,
+            payload,
+            handler,
+            max_attempts,
+            backoff or exponential_backoff(),
+            timeout,
+        )
+        return handler
+
+    return register
+
+
+def get_kind(name: str) -> JobKind[Any]:
+    try:
+        return _KINDS[name]
+    except KeyError:
+        raise UnknownJobKind(f"no job kind {name!r} is registered") from None
+
+
+def registered_kinds() -> list[str]:
+    return sorted(_KINDS)
