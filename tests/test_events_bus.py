@@ -15,8 +15,8 @@ from backend.db import Database
 from backend.events import Broker, InMemoryBus, PostgresBus, Subscriber
 from backend.events.table import LISTENER_APPLICATION_NAME, READER_TASK_NAME
 from backend.models import OrderEvent
-from backend.product_cache import NOTIFY_CHANNEL as PRODUCT_CHANNEL
-from backend.product_cache import products_changed
+from backend.web.product_cache import NOTIFY_CHANNEL as PRODUCT_CHANNEL
+from backend.web.product_cache import products_changed
 from tests.conftest import make_settings
 from tests.support.databases import _asyncpg_dsn
 from tests.support.event_data import owner, record_order

@@ -12,10 +12,10 @@ from types import SimpleNamespace
 import pytest
 from quart import Quart
 
-from backend import product_cache
 from backend.app import create_app
 from backend.db import get_database
-from backend.product_cache import ChangeStamps, ProductCache, ProductResponse
+from backend.web import product_cache
+from backend.web.product_cache import ChangeStamps, ProductCache, ProductResponse
 from tests.conftest import make_settings
 from tests.support.databases import statements_run
 from tests.support.factories import make_product
@@ -73,7 +73,7 @@ def test_stamps_are_shared_between_processes(
     cache = _cached(_cache(stamps))
     script = (
         "import sys; from pathlib import Path\n"
-        "from backend.product_cache import ChangeStamps\n"
+        "from backend.web.product_cache import ChangeStamps\n"
         "ChangeStamps(Path(sys.argv[1])).mark([7])\n"
     )
     subprocess.run(

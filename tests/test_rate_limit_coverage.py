@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import Blueprint, Quart
 
 from backend import create_app
-from backend.ratelimit import EXEMPT_ATTR, LIMITS_ATTR, rate_limit
+from backend.web.ratelimit import EXEMPT_ATTR, LIMITS_ATTR, rate_limit
 from tests.conftest import make_settings
 
 # Routes that must be limited, beyond everything under /api/v1/auth.

@@ -15,18 +15,18 @@ from backend import (
     health,
     logs,
     mail,
-    product_cache,
     serving,
-    web,
 )
 from backend.api import register_apis
 from backend.config import Settings
 from backend.db import Database
-from backend.json_provider import use_orjson
 from backend.openapi import ShopOpenAPIProvider
-from backend.ratelimit import RateLimiter
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import TokenService
+from backend.web import product_cache
+from backend.web import requests as web
+from backend.web.json_provider import use_orjson
+from backend.web.ratelimit import RateLimiter
 
 
 def create_app(settings: Settings | None = None) -> Quart:

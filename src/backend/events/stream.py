@@ -21,7 +21,6 @@ from dataclasses import dataclass
 import jwt
 from quart import current_app, g, websocket
 
-from backend.auth import bearer_token, get_tokens
 from backend.config import Settings
 from backend.db import get_database
 from backend.errors import (
@@ -34,6 +33,7 @@ from backend.events.sessions import SessionChecker
 from backend.events.watchdog import SendWatchdog
 from backend.services.auth import LiveLogin, load_token_user
 from backend.services.order_events import list_order_events
+from backend.web.guards import bearer_token, get_tokens
 
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_TOO_BIG = 1009

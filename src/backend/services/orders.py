@@ -30,12 +30,12 @@ from sqlalchemy.orm import selectinload
 from backend.errors import Conflict, NotFound
 from backend.models import IdempotencyKey, Order, OrderItem, Product, User
 from backend.models.base import utcnow
-from backend.product_cache import products_changed
 from backend.schemas.order import OrderLine, OrderOut
 from backend.services import idempotency
 from backend.services.order_events import record_order_event
 from backend.services.pagination import PageResult, paginate
 from backend.services.products import MAX_ROW_ID
+from backend.web.product_cache import products_changed
 
 # The only allowed moves; everything else is 409 invalid_transition.
 TRANSITIONS: dict[str, frozenset[str]] = {

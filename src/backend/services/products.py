@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.errors import Conflict, NotFound
 from backend.models import Product
-from backend.product_cache import products_changed
 from backend.services.pagination import PageResult, paginate
+from backend.web.product_cache import products_changed
 
 # Ids are 32-bit integer columns: a larger id in a path names nothing (and would
 # overflow the parameter on PostgreSQL), so it is a plain 404.

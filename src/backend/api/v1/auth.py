@@ -7,18 +7,9 @@ from typing import Any
 from quart import Blueprint, Response, request
 from quart_schema import document_response, tag, validate_request, validate_response
 
-from backend.auth import (
-    bearer_token,
-    current_claims,
-    current_user,
-    get_hasher,
-    get_tokens,
-    login_required,
-)
 from backend.db import get_session
 from backend.mail import get_mailer
 from backend.models import User
-from backend.ratelimit import Limit, rate_exempt, rate_limit
 from backend.schemas.auth import (
     AuthOut,
     ChangePasswordIn,
@@ -32,6 +23,15 @@ from backend.schemas.common import NoContent, Problem
 from backend.schemas.user import UserOut
 from backend.services import auth, users
 from backend.services.auth import IssuedTokens
+from backend.web.guards import (
+    bearer_token,
+    current_claims,
+    current_user,
+    get_hasher,
+    get_tokens,
+    login_required,
+)
+from backend.web.ratelimit import Limit, rate_exempt, rate_limit
 
 blueprint = Blueprint("auth", __name__, url_prefix="/auth")
 

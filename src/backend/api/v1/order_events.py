@@ -6,7 +6,6 @@ from quart import Blueprint, websocket
 from quart_cors import cors_exempt
 from quart_schema import tag, validate_querystring, validate_response
 
-from backend.auth import current_user, login_required
 from backend.db import get_session
 from backend.events import get_bus
 from backend.events.stream import (
@@ -19,6 +18,7 @@ from backend.events.stream import (
 from backend.schemas.common import Problem
 from backend.schemas.order_event import OrderEventOut, OrderEventPage, OrderEventQuery
 from backend.services import order_events
+from backend.web.guards import current_user, login_required
 
 blueprint = Blueprint("order_events", __name__, url_prefix="/orders")
 

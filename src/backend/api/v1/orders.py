@@ -14,7 +14,6 @@ from quart_schema import (
 )
 from werkzeug.datastructures import Headers
 
-from backend.auth import admin_required, current_user, login_required
 from backend.db import get_session
 from backend.schemas.common import Problem
 from backend.schemas.order import (
@@ -27,6 +26,7 @@ from backend.schemas.order import (
     OrderStatusUpdate,
 )
 from backend.services import orders
+from backend.web.guards import admin_required, current_user, login_required
 
 blueprint = Blueprint("orders", __name__, url_prefix="/orders")
 

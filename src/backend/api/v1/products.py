@@ -16,11 +16,9 @@ from quart_schema import (
     validate_response,
 )
 
-from backend.auth import admin_required, authenticate, bearer_token
 from backend.db import get_session
 from backend.errors import NotAuthenticated, NotFound
 from backend.models import Product
-from backend.product_cache import ProductResponse, get_product_cache
 from backend.schemas.common import NoContent, NotModified, Problem
 from backend.schemas.product import (
     ConditionalGet,
@@ -32,6 +30,8 @@ from backend.schemas.product import (
     ProductUpdate,
 )
 from backend.services import products
+from backend.web.guards import admin_required, authenticate, bearer_token
+from backend.web.product_cache import ProductResponse, get_product_cache
 
 blueprint = Blueprint("products", __name__, url_prefix="/products")
 

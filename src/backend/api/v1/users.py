@@ -12,13 +12,13 @@ from quart_schema import (
 )
 
 from backend.api.v1.auth import REGISTER_LIMIT
-from backend.auth import admin_required, current_user, get_hasher, login_required
 from backend.db import get_session
 from backend.mail import get_mailer
-from backend.ratelimit import rate_limit
 from backend.schemas.common import NoContent, Problem
 from backend.schemas.user import UserCreate, UserOut, UserPage, UserQuery, UserUpdate
 from backend.services import users
+from backend.web.guards import admin_required, current_user, get_hasher, login_required
+from backend.web.ratelimit import rate_limit
 
 blueprint = Blueprint("users", __name__, url_prefix="/users")
 

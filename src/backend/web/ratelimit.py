@@ -32,7 +32,7 @@ from redis.exceptions import RedisError
 
 from backend.config import RateLimit, Settings
 from backend.errors import RateLimited, ServiceUnavailable
-from backend.ratelimit_store import HostCounter
+from backend.web.ratelimit_store import HostCounter
 
 P = ParamSpec("P")
 R = TypeVar("R")
