@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from backend import create_app
 from backend.config import Settings
-from backend.db import Database, create_engine, get_database
+from backend.db.database import Database, create_engine, get_database
 from tests.support import databases
 from tests.support.server import TEST_SECRET, LiveServer
 

@@ -10,8 +10,9 @@ import pytest
 from quart import Blueprint, Quart
 from sqlalchemy import func, select, text
 
-from backend import create_app, db
-from backend.db import Database, get_database, get_session
+from backend import create_app
+from backend.db import database as db
+from backend.db.database import Database, get_database, get_session
 from backend.errors import Conflict
 from backend.models import Product
 from tests.conftest import make_settings

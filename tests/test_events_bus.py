@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from backend.config import Settings
-from backend.db import Database
+from backend.db.database import Database
 from backend.events import Broker, InMemoryBus, PostgresBus, Subscriber
 from backend.events.table import LISTENER_APPLICATION_NAME, READER_TASK_NAME
 from backend.models import OrderEvent

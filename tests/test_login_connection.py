@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from backend.app import create_app
-from backend.db import get_database
+from backend.db.database import get_database
 from backend.security.passwords import PasswordHasher
 from tests.conftest import make_settings
 from tests.support.factories import (

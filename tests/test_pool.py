@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy.util.queue import Empty
 
-from backend.pool import FairAsyncQueue
+from backend.db.pool import FairAsyncQueue
 
 
 async def test_returned_items_go_to_waiters_in_arrival_order() -> None:

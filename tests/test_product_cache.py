@@ -13,7 +13,7 @@ import pytest
 from quart import Quart
 
 from backend.app import create_app
-from backend.db import get_database
+from backend.db.database import get_database
 from backend.web import product_cache
 from backend.web.product_cache import ChangeStamps, ProductCache, ProductResponse
 from tests.conftest import make_settings

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import update
 
 from backend import create_app
-from backend.db import get_database
+from backend.db.database import get_database
 from backend.events.sessions import SessionChecker
 from backend.models import AuthSession
 from backend.security.tokens import TokenService

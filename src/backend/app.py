@@ -19,7 +19,7 @@ from backend import (
 )
 from backend.api import register_apis
 from backend.config import Settings
-from backend.db import Database
+from backend.db.database import Database
 from backend.openapi import ShopOpenAPIProvider
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import TokenService

@@ -13,7 +13,7 @@ from quart import Quart
 from quart.cli import ScriptInfo, pass_script_info
 
 from backend import seed
-from backend.db import get_database
+from backend.db.database import get_database
 from backend.errors import AppError
 from backend.schemas.user import UserCreate
 from backend.services import users

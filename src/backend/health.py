@@ -7,7 +7,7 @@ from quart import Blueprint
 from quart_schema import tag, validate_response
 from sqlalchemy import text
 
-from backend.db import get_database
+from backend.db.database import get_database
 from backend.errors import ServiceUnavailable, is_database_unavailable
 from backend.schemas.common import Problem
 

@@ -13,7 +13,7 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
 from backend.config import Settings
-from backend.db import get_database
+from backend.db.database import get_database
 from backend.mail import OutboxSender
 from tests.api.helpers import (
     PASSWORD,

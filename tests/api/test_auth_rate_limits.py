@@ -14,7 +14,7 @@ from quart.typing import TestClientProtocol as Client
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backend import create_app
-from backend.db import get_database
+from backend.db.database import get_database
 from tests.api.helpers import PASSWORD, new_account, problem
 from tests.conftest import make_settings
 from tests.support.factories import make_user

@@ -10,7 +10,7 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 from sqlalchemy import func, select, update
 
-from backend.db import get_database
+from backend.db.database import get_database
 from backend.models import IdempotencyKey, Order, Product, User
 from backend.models.base import utcnow
 from backend.services import idempotency

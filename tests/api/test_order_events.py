@@ -11,7 +11,7 @@ from quart import Quart
 from quart.testing.connections import WebsocketDisconnectError, WebsocketResponseError
 from quart.typing import TestClientProtocol as Client
 
-from backend.db import get_database
+from backend.db.database import get_database
 from backend.events import get_bus, stream
 from backend.models import Order, OrderItem, User
 from backend.services.order_events import record_order_event

@@ -9,7 +9,7 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 from sqlalchemy import select
 
-from backend.db import get_database
+from backend.db.database import get_database
 from backend.models import OrderEvent, Product, User
 from tests.support.factories import bearer_for, make_product, make_user
 

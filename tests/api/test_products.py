@@ -8,7 +8,7 @@ import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
-from backend.db import get_database
+from backend.db.database import get_database
 from backend.models import Product, User
 from tests.support.factories import bearer_for, make_product, make_user
 

@@ -9,7 +9,7 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
 from backend.config import Settings
-from backend.db import get_database
+from backend.db.database import get_database
 from backend.models import User
 from tests.api.helpers import PASSWORD, login, new_account, problem, register
 from tests.conftest import make_settings

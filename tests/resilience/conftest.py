@@ -16,7 +16,7 @@ from quart import Quart
 from sqlalchemy.engine import make_url
 
 from backend import create_app
-from backend.db import get_database
+from backend.db.database import get_database
 from tests.conftest import make_settings
 from tests.resilience.proxy import TcpProxy
 from tests.support.factories import bearer_for, make_product, make_user

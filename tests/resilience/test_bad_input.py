@@ -20,7 +20,7 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
 from backend import create_app
-from backend.db import get_database
+from backend.db.database import get_database
 from tests.conftest import make_settings
 from tests.support.factories import bearer_for, make_user
 

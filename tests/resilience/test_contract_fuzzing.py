@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from backend import create_app
-from backend.db import get_database
+from backend.db.database import get_database
 from tests.conftest import make_settings
 from tests.support import databases
 from tests.support.factories import issue_access_token, make_product, make_user

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 from quart import Quart
 
-from backend.db import Database, get_database
+from backend.db.database import Database, get_database
 from backend.services.order_events import (
     latest_event_id,
     list_order_events,

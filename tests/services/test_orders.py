@@ -10,7 +10,7 @@ from quart import Quart
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db import get_database
+from backend.db.database import get_database
 from backend.errors import Conflict
 from backend.models import ORDER_STATUSES, IdempotencyKey, Product
 from backend.schemas.order import OrderLine

@@ -7,7 +7,7 @@ from argon2 import PasswordHasher as Argon2Hasher
 from quart import Quart
 from sqlalchemy import select
 
-from backend.db import get_database
+from backend.db.database import get_database
 from backend.errors import Conflict, NotAuthenticated, PermissionDenied
 from backend.mail import Mailer, OutboxSender
 from backend.models import AuthSession, User

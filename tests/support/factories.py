@@ -8,7 +8,7 @@ import uuid
 from quart import Quart
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db import get_database
+from backend.db.database import get_database
 from backend.models import Product, User
 from backend.security.tokens import TokenService
 from backend.services import auth

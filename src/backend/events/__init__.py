@@ -17,7 +17,7 @@ from quart import Quart, current_app
 
 from backend import serving
 from backend.config import Settings
-from backend.db import get_database
+from backend.db.database import get_database
 from backend.events.bus import (
     CLOSE_GOING_AWAY,
     CLOSE_TRY_AGAIN_LATER,

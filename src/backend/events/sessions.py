@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
-from backend.db import Database
+from backend.db.database import Database
 from backend.errors import is_database_unavailable
 from backend.services.auth import LiveLogin, live_logins
 

@@ -22,7 +22,7 @@ import jwt
 from quart import current_app, g, websocket
 
 from backend.config import Settings
-from backend.db import get_database
+from backend.db.database import get_database
 from backend.errors import (
     BadRequest,
     NotAuthenticated,

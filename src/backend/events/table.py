@@ -26,7 +26,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
 from backend.config import Settings
-from backend.db import Database
+from backend.db.database import Database
 from backend.errors import DATABASE_UNAVAILABLE
 from backend.events.bus import EventBus, local_buses
 from backend.models import OrderEvent

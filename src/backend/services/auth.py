@@ -16,7 +16,7 @@ from typing import NamedTuple, cast
 from sqlalchemy import Table, bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db import release_connection
+from backend.db.database import release_connection
 from backend.errors import NotAuthenticated, PermissionDenied
 from backend.models import AuthSession, RefreshToken, User
 from backend.models.base import utcnow

@@ -8,7 +8,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db import release_connection
+from backend.db.database import release_connection
 from backend.errors import Conflict, NotFound, PermissionDenied
 from backend.mail import Mailer, welcome_email
 from backend.models import User

@@ -9,7 +9,7 @@ from typing import ParamSpec, TypeVar
 from quart import current_app, g, request
 from quart_schema import security_scheme
 
-from backend.db import get_session
+from backend.db.database import get_session
 from backend.errors import NotAuthenticated, PermissionDenied
 from backend.models import User
 from backend.security.passwords import PasswordHasher

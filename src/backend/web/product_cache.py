@@ -47,7 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from backend import events
-from backend.db import get_database
+from backend.db.database import get_database
 from backend.host_files import open_private
 from backend.models import OrderEvent
 

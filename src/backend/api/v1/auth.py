@@ -7,7 +7,7 @@ from typing import Any
 from quart import Blueprint, Response, request
 from quart_schema import document_response, tag, validate_request, validate_response
 
-from backend.db import get_session
+from backend.db.database import get_session
 from backend.mail import get_mailer
 from backend.models import User
 from backend.schemas.auth import (

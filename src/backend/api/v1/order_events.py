@@ -6,7 +6,7 @@ from quart import Blueprint, websocket
 from quart_cors import cors_exempt
 from quart_schema import tag, validate_querystring, validate_response
 
-from backend.db import get_session
+from backend.db.database import get_session
 from backend.events import get_bus
 from backend.events.stream import (
     admit_subscriber,

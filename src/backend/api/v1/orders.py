@@ -14,7 +14,7 @@ from quart_schema import (
 )
 from werkzeug.datastructures import Headers
 
-from backend.db import get_session
+from backend.db.database import get_session
 from backend.schemas.common import Problem
 from backend.schemas.order import (
     IdempotencyHeaders,

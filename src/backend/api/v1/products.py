@@ -16,7 +16,7 @@ from quart_schema import (
     validate_response,
 )
 
-from backend.db import get_session
+from backend.db.database import get_session
 from backend.errors import NotAuthenticated, NotFound
 from backend.models import Product
 from backend.schemas.common import NoContent, NotModified, Problem

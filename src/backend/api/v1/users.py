@@ -12,7 +12,7 @@ from quart_schema import (
 )
 
 from backend.api.v1.auth import REGISTER_LIMIT
-from backend.db import get_session
+from backend.db.database import get_session
 from backend.mail import get_mailer
 from backend.schemas.common import NoContent, Problem
 from backend.schemas.user import UserCreate, UserOut, UserPage, UserQuery, UserUpdate

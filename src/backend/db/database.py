@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from backend.config import Settings
-from backend.pool import FairAsyncQueuePool
+from backend.db.pool import FairAsyncQueuePool
 
 SQLITE_WRITE_OPTION = "sqlite_write"
 # A pooled connection idle at least this long is pinged before it is handed out.
@@ -47,7 +47,7 @@ def create_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_max_overflow,
         pool_timeout=settings.db_pool_timeout,
         pool_recycle=settings.db_pool_recycle,
-        # Waiters get connections in arrival order (see backend.pool): no
+        # Waiters get connections in arrival order (see backend.db.pool): no
         # request starves behind newcomers, so the p99 stays near the p50.
         poolclass=FairAsyncQueuePool,
         connect_args={
