@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from backend.security.host_slots import HostSlots
+from backend.host.slots import HostSlots
 
 
 def test_no_more_holders_than_slots_across_threads(tmp_path: Path) -> None:
@@ -46,7 +46,7 @@ def test_a_slot_is_free_again_once_its_holder_dies(tmp_path: Path) -> None:
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from backend.security.host_slots import HostSlots\n"
+        "from backend.host.slots import HostSlots\n"
         "with HostSlots([Path(sys.argv[1])]).hold(time.monotonic() + 10):\n"
         "    print('held', flush=True)\n"
         "    time.sleep(60)\n"

@@ -48,7 +48,7 @@ from sqlalchemy.orm import Session
 
 from backend import events
 from backend.db.database import get_database
-from backend.host_files import open_private
+from backend.host.files import open_private
 from backend.models import OrderEvent
 
 NOTIFY_CHANNEL = "product_changes"

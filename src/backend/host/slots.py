@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from backend.host_files import open_private
+from backend.host.files import open_private
 
 
 class HostSlots:
