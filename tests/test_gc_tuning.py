@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from backend.app import create_app
-from backend.gc_tuning import THRESHOLDS
+from backend.server.gc_tuning import THRESHOLDS
 from tests.conftest import make_settings
 
 

@@ -6,23 +6,15 @@ from quart import Quart
 from quart_cors import cors
 from quart_schema import QuartSchema
 
-from backend import (
-    asyncapi,
-    cli,
-    errors,
-    events,
-    gc_tuning,
-    health,
-    logs,
-    mail,
-    serving,
-)
+from backend import asyncapi, cli, errors, events, health, mail
 from backend.api import register_apis
 from backend.config import Settings
 from backend.db.database import Database
 from backend.openapi import ShopOpenAPIProvider
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import TokenService
+from backend.server import gc_tuning, logs
+from backend.server import lifecycle as serving
 from backend.web import product_cache
 from backend.web import requests as web
 from backend.web.json_provider import use_orjson

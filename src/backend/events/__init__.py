@@ -15,7 +15,6 @@ from collections.abc import AsyncGenerator
 
 from quart import Quart, current_app
 
-from backend import serving
 from backend.config import Settings
 from backend.db.database import get_database
 from backend.events.bus import (
@@ -30,6 +29,7 @@ from backend.events.bus import (
 from backend.events.sessions import SessionChecker
 from backend.events.table import BusListener, PostgresBus, SQLiteBus
 from backend.events.watchdog import SendWatchdog
+from backend.server import lifecycle as serving
 
 __all__ = [
     "CLOSE_GOING_AWAY",

@@ -23,8 +23,8 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from backend.keep_alive import close_unfinished_requests
-from backend.logs import request_id_var
+from backend.server.keep_alive import close_unfinished_requests
+from backend.server.logs import request_id_var
 
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _DOCS_PATHS = frozenset({"/docs"})
