@@ -6,11 +6,11 @@ from quart import Quart
 from quart_cors import cors
 from quart_schema import QuartSchema
 
-from backend import asyncapi, cli, errors, events, health, mail
-from backend.api import register_apis
+from backend import cli, errors, events, mail
+from backend.api import asyncapi, health, register_apis
+from backend.api.openapi import ShopOpenAPIProvider
 from backend.config import Settings
 from backend.db.database import Database
-from backend.openapi import ShopOpenAPIProvider
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import TokenService
 from backend.server import gc_tuning, logs
