@@ -1,8 +1,8 @@
 """Every model, imported so `Base.metadata` is complete (Alembic reads it)."""
 
 from backend.models.base import Base
-from backend.models.event import OrderEvent
 from backend.models.order import ORDER_STATUSES, IdempotencyKey, Order, OrderItem
+from backend.models.order_event import OrderEvent
 from backend.models.product import Product
 from backend.models.user import AuthSession, RefreshToken, User
 
