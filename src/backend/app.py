@@ -6,17 +6,16 @@ from quart import Quart
 from quart_cors import cors
 from quart_schema import QuartSchema
 
-from backend import cli, errors, events, mail
+from backend import cli, events, extensions, mail
 from backend.api import asyncapi, health, register_apis
 from backend.api.openapi import ShopOpenAPIProvider
 from backend.config import Settings
+from backend.db import request_scope
 from backend.db.database import Database
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import TokenService
-from backend.server import gc_tuning, logs
-from backend.server import lifecycle as serving
-from backend.web import product_cache
-from backend.web import requests as web
+from backend.server import gc_tuning, lifecycle, logs
+from backend.web import problems, product_cache, requests
 from backend.web.json_provider import use_orjson
 from backend.web.ratelimit import RateLimiter
 
@@ -33,9 +32,9 @@ def create_app(settings: Settings | None = None) -> Quart:
         TESTING=settings.app_env == "testing",
         SECRET_KEY=settings.secret_key,
     )
-    app.extensions["settings"] = settings
-    app.extensions["tokens"] = TokenService(settings)
-    hasher = app.extensions["passwords"] = PasswordHasher(settings)
+    app.extensions[extensions.SETTINGS] = settings
+    app.extensions[extensions.TOKENS] = TokenService(settings)
+    hasher = app.extensions[extensions.HASHER] = PasswordHasher(settings)
     app.after_serving(hasher.close)
 
     QuartSchema(
@@ -50,10 +49,10 @@ def create_app(settings: Settings | None = None) -> Quart:
         openapi_provider_class=ShopOpenAPIProvider,
     )
     use_orjson(app)  # after QuartSchema, whose provider it wraps
-    web.init_app(app)
-    errors.register_error_handlers(app)
-    Database(settings).init_app(app)
-    serving.init_app(app)
+    requests.init_app(app)
+    problems.register_error_handlers(app)
+    request_scope.init_app(app, Database(settings))
+    lifecycle.init_app(app)
     events.init_app(app)
     product_cache.init_app(app)  # after the database it reads
     gc_tuning.init_app(app)  # last: freezes what startup built
@@ -70,8 +69,3 @@ def create_app(settings: Settings | None = None) -> Quart:
             app, allow_origin=settings.cors_origin_list, expose_headers=["X-Request-ID"]
         )
     return app
-
-
-def get_settings(app: Quart) -> Settings:
-    settings: Settings = app.extensions["settings"]
-    return settings

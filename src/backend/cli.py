@@ -12,8 +12,7 @@ from pydantic import ValidationError
 from quart import Quart
 from quart.cli import ScriptInfo, pass_script_info
 
-from backend import seed
-from backend.db.database import get_database
+from backend import extensions, seed
 from backend.errors import AppError
 from backend.schemas.user import UserCreate
 from backend.services import users
@@ -61,7 +60,7 @@ def upgrade_schema(database_url: str) -> None:
 def init_db(info: ScriptInfo) -> None:
     """Create or upgrade the schema to the newest migration."""
     app: Quart = info.load_app()
-    upgrade_schema(app.extensions["settings"].database_url)
+    upgrade_schema(extensions.settings(app).database_url)
     click.echo("Database is at the newest schema.")
 
 
@@ -71,8 +70,8 @@ def seed_db(info: ScriptInfo) -> None:
     """Load demo users and products; running it again changes nothing."""
 
     async def work(app: Quart) -> None:
-        async with get_database(app).session() as session:
-            report = await seed.seed_demo_data(session, app.extensions["settings"], app)
+        async with extensions.database(app).session() as session:
+            report = await seed.seed_demo_data(session, extensions.settings(app), app)
         for line in report:
             click.echo(line)
 
@@ -113,10 +112,10 @@ def create_admin(
     account = _valid_account(username, email, password)
 
     async def work(app: Quart) -> None:
-        async with get_database(app).session() as session:
+        async with extensions.database(app).session() as session:
             await users.create_admin(
                 session,
-                hasher=app.extensions["passwords"],
+                hasher=extensions.hasher(app),
                 username=account.username,
                 email=account.email,
                 password=account.password,

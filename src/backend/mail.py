@@ -20,8 +20,9 @@ from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
-from quart import Quart, current_app
+from quart import Quart
 
+from backend import extensions
 from backend.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ class Mailer:
         self._spawn: Spawn | None = None
 
     def init_app(self, app: Quart) -> None:
-        app.extensions["mail"] = self
+        app.extensions[extensions.MAILER] = self
         self._spawn = app.add_background_task
 
     def send_later(self, email: Email) -> None:
@@ -111,11 +112,6 @@ class Mailer:
         except (aiosmtplib.SMTPException, OSError):
             # A lost welcome email must not surface anywhere but the log.
             logger.warning("could not send email to %s", email.to, exc_info=True)
-
-
-def get_mailer() -> Mailer:
-    mailer: Mailer = current_app.extensions["mail"]
-    return mailer
 
 
 def welcome_email(*, to: str, username: str) -> Email:

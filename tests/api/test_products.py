@@ -8,7 +8,7 @@ import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
-from backend.db.database import get_database
+from backend import extensions
 from backend.models import Product, User
 from tests.support.factories import bearer_for, make_product, make_user
 
@@ -28,12 +28,12 @@ PRODUCT_FIELDS = {
 
 
 async def _user(app: Quart, *, is_admin: bool = False) -> User:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         return await make_user(session, app, is_admin=is_admin)
 
 
 async def _products(app: Quart, *specs: dict[str, Any]) -> list[Product]:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         return [await make_product(session, **spec) for spec in specs]
 
 

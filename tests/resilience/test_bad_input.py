@@ -19,8 +19,7 @@ from hypothesis import strategies as st
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
-from backend import create_app
-from backend.db.database import get_database
+from backend import create_app, extensions
 from tests.conftest import make_settings
 from tests.support.factories import bearer_for, make_user
 
@@ -87,7 +86,7 @@ def _concrete(path: str) -> str:
 
 @pytest.fixture
 async def admin_headers(app: Quart) -> dict[str, str]:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         admin = await make_user(session, app, is_admin=True)
     return await bearer_for(app, admin)
 

@@ -8,7 +8,7 @@ import uuid
 from quart import Quart
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.database import get_database
+from backend import extensions
 from backend.models import Product, User
 from backend.security.tokens import TokenService
 from backend.services import auth
@@ -32,7 +32,7 @@ async def make_user(
     user = User(
         username=username,
         email=(email or f"{username}@example.com").lower(),
-        password_hash=await app.extensions["passwords"].hash(password),
+        password_hash=await extensions.hasher(app).hash(password),
         is_admin=is_admin,
         is_active=is_active,
     )
@@ -73,6 +73,6 @@ async def issue_access_token(session: AsyncSession, app: Quart, user: User) -> s
 
 
 async def bearer_for(app: Quart, user: User) -> dict[str, str]:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         token = await issue_access_token(session, app, user)
     return {"Authorization": f"Bearer {token}"}

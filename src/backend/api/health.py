@@ -7,8 +7,9 @@ from quart import Blueprint
 from quart_schema import tag, validate_response
 from sqlalchemy import text
 
-from backend.db.database import get_database
-from backend.errors import ServiceUnavailable, is_database_unavailable
+from backend import extensions
+from backend.db.failures import is_database_unavailable
+from backend.errors import ServiceUnavailable
 from backend.schemas.common import Problem
 
 blueprint = Blueprint("health", __name__)
@@ -38,7 +39,7 @@ async def health() -> HealthOut:
 async def ready() -> ReadyOut:
     """Readiness: the database answers."""
     try:
-        async with get_database().session(readonly=True) as session:
+        async with extensions.database().session(readonly=True) as session:
             await session.execute(text("SELECT 1"))
     except Exception as error:
         if not is_database_unavailable(error):

@@ -12,8 +12,8 @@ from typing import Any
 from quart_schema import OpenAPIProvider
 from werkzeug.routing import IntegerConverter
 
-from backend.errors import PROBLEM_JSON
 from backend.schemas.common import NoContent, NotModified, Problem
+from backend.web.problems import PROBLEM_JSON
 
 _NO_BODY = (NoContent, NotModified)
 

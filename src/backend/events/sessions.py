@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from backend.db.database import Database
-from backend.errors import is_database_unavailable
+from backend.db.failures import is_database_unavailable
 from backend.services.auth import LiveLogin, live_logins
 
 BATCH_WINDOW_SECONDS = 0.25

@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 
 from backend.config import Settings
 from backend.db.database import Database
-from backend.errors import DATABASE_UNAVAILABLE
+from backend.db.failures import DATABASE_UNAVAILABLE
 from backend.events.bus import EventBus, local_buses
 from backend.models import OrderEvent
 from backend.services.order_events import (

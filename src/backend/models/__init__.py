@@ -1,4 +1,8 @@
-"""Every model, imported so `Base.metadata` is complete (Alembic reads it)."""
+"""Every model, imported so `Base.metadata` is complete (Alembic reads it).
+
+One module per domain. Models import only SQLAlchemy and `backend.errors`:
+never Quart, `web`, `server`, `events` or `services`.
+"""
 
 from backend.models.base import Base
 from backend.models.order import ORDER_STATUSES, IdempotencyKey, Order, OrderItem

@@ -6,29 +6,19 @@ from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from quart import current_app, g, request
+from quart import g, request
 from quart_schema import security_scheme
 
-from backend.db.database import get_session
+from backend import extensions
+from backend.db.request_scope import get_session
 from backend.errors import NotAuthenticated, PermissionDenied
 from backend.models import User
-from backend.security.passwords import PasswordHasher
-from backend.security.tokens import AccessClaims, TokenService
+from backend.security.tokens import AccessClaims
 from backend.services.auth import load_token_user
 
 P = ParamSpec("P")
 R = TypeVar("R")
 BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
-
-
-def get_tokens() -> TokenService:
-    tokens: TokenService = current_app.extensions["tokens"]
-    return tokens
-
-
-def get_hasher() -> PasswordHasher:
-    hasher: PasswordHasher = current_app.extensions["passwords"]
-    return hasher
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -41,7 +31,7 @@ def bearer_token(authorization: str | None) -> str:
 
 async def authenticate(token: str) -> User:
     """The user behind `token`, remembered for the rest of the request."""
-    claims = get_tokens().decode_access(token)
+    claims = extensions.tokens().decode_access(token)
     user = await load_token_user(get_session(), claims)
     g.current_user = user
     g.access_claims = claims

@@ -40,14 +40,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from quart import Quart, current_app
+from quart import Quart
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from backend import events
-from backend.db.database import get_database
+from backend import events, extensions
 from backend.host.files import open_private
 from backend.models import OrderEvent
 
@@ -275,8 +274,8 @@ def init_app(app: Quart) -> None:
     """Cache while serving, if configured and the app has a real engine."""
 
     async def start() -> None:
-        settings = app.extensions["settings"]
-        engine = get_database(app).engine
+        settings = extensions.settings(app)
+        engine = extensions.database(app).engine
         # No engine: tests bound one connection whose transaction never commits.
         if engine is None or settings.product_cache_size == 0:
             return
@@ -290,11 +289,6 @@ def init_app(app: Quart) -> None:
         )
         if not settings.is_sqlite:
             events.listen(app, cache)
-        app.extensions["product_cache"] = cache
+        app.extensions[extensions.PRODUCT_CACHE] = cache
 
     app.before_serving(start)
-
-
-def get_product_cache() -> ProductCache | None:
-    cache: ProductCache | None = current_app.extensions.get("product_cache")
-    return cache

@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, ParamSpec, Protocol, TypeVar
 
-from quart import Quart, current_app, request
+from quart import Quart, request
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
+from backend import extensions
 from backend.config import RateLimit, Settings
 from backend.errors import RateLimited, ServiceUnavailable
 from backend.web.ratelimit_store import HostCounter
@@ -82,14 +83,14 @@ class RedisCounter:
 
 
 class RateLimiter:
-    """The app's counters; lives on `app.extensions["ratelimit"]`."""
+    """The app's counters; see `extensions.rate_limiter`."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.counter: Counter = MemoryCounter()
 
     def init_app(self, app: Quart) -> None:
-        app.extensions["ratelimit"] = self
+        app.extensions[extensions.RATE_LIMITER] = self
         if self.settings.redis_url:
             redis_counter = RedisCounter(self.settings.redis_url)
             self.counter = redis_counter
@@ -110,7 +111,7 @@ class RateLimiter:
 
 def client_address() -> str:
     """The socket peer, or the client named by the trusted proxies in front."""
-    hops = current_app.extensions["settings"].trusted_proxy_hops
+    hops = extensions.settings().trusted_proxy_hops
     peer = request.remote_addr or "unknown"
     if hops <= 0:
         return peer
@@ -136,7 +137,7 @@ def rate_limit(*limits: Limit) -> Callable[[Callable[P, Awaitable[R]]], Any]:
     def decorator(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
         @wraps(view)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            limiter: RateLimiter = current_app.extensions["ratelimit"]
+            limiter: RateLimiter = extensions.rate_limiter()
             for limit in limits:
                 key = limit.key(dict(kwargs))
                 await limiter.hit(limit.scope, key, limit.setting(limiter.settings))

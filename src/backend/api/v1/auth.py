@@ -7,8 +7,8 @@ from typing import Any
 from quart import Blueprint, Response, request
 from quart_schema import document_response, tag, validate_request, validate_response
 
-from backend.db.database import get_session
-from backend.mail import get_mailer
+from backend import extensions
+from backend.db.request_scope import get_session
 from backend.models import User
 from backend.schemas.auth import (
     AuthOut,
@@ -27,8 +27,6 @@ from backend.web.guards import (
     bearer_token,
     current_claims,
     current_user,
-    get_hasher,
-    get_tokens,
     login_required,
 )
 from backend.web.ratelimit import Limit, rate_exempt, rate_limit
@@ -79,11 +77,11 @@ async def register(data: RegisterIn) -> tuple[AuthOut, int]:
     session = get_session()
     user = await users.register_user(
         session,
-        hasher=get_hasher(),
-        mailer=get_mailer(),
+        hasher=extensions.hasher(),
+        mailer=extensions.mailer(),
         **data.model_dump(exclude={"password_confirm"}),
     )
-    issued = await auth.start_session(session, tokens=get_tokens(), user=user)
+    issued = await auth.start_session(session, tokens=extensions.tokens(), user=user)
     return _auth_out(user, issued), 201
 
 
@@ -100,10 +98,10 @@ async def login(data: LoginIn) -> AuthOut:
     """Log in with a username or email and a password."""
     session = get_session()
     user = await auth.authenticate(
-        session, hasher=get_hasher(), login=data.username, password=data.password
+        session, hasher=extensions.hasher(), login=data.username, password=data.password
     )
     return _auth_out(
-        user, await auth.start_session(session, tokens=get_tokens(), user=user)
+        user, await auth.start_session(session, tokens=extensions.tokens(), user=user)
     )
 
 
@@ -118,7 +116,7 @@ async def refresh(data: RefreshIn) -> TokenPair:
     """Exchange a refresh token (body or Bearer header) for a new pair."""
     token = data.refresh_token or bearer_token(request.headers.get("Authorization"))
     _user, issued = await auth.rotate_refresh_token(
-        get_session(), tokens=get_tokens(), token=token
+        get_session(), tokens=extensions.tokens(), token=token
     )
     return TokenPair(**_pair(issued))
 
@@ -143,7 +141,7 @@ async def logout(data: LogoutIn) -> tuple[str, int]:
     """End the current session: its refresh and access tokens stop working."""
     await auth.logout(
         get_session(),
-        tokens=get_tokens(),
+        tokens=extensions.tokens(),
         claims=current_claims(),
         refresh_token=data.refresh_token,
     )
@@ -176,7 +174,7 @@ async def change_password(data: ChangePasswordIn) -> tuple[str, int]:
     """Change the password; every other session of the user is revoked."""
     await auth.change_password(
         get_session(),
-        hasher=get_hasher(),
+        hasher=extensions.hasher(),
         user=current_user(),
         current_session_id=current_claims().session_id,
         current_password=data.current_password,

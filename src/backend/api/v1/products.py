@@ -16,7 +16,8 @@ from quart_schema import (
     validate_response,
 )
 
-from backend.db.database import get_session
+from backend import extensions
+from backend.db.request_scope import get_session
 from backend.errors import NotAuthenticated, NotFound
 from backend.models import Product
 from backend.schemas.common import NoContent, NotModified, Problem
@@ -31,13 +32,13 @@ from backend.schemas.product import (
 )
 from backend.services import products
 from backend.web.guards import admin_required, authenticate, bearer_token
-from backend.web.product_cache import ProductResponse, get_product_cache
+from backend.web.product_cache import ProductResponse
 
 blueprint = Blueprint("products", __name__, url_prefix="/products")
 
 
 def _currency() -> str:
-    currency: str = current_app.extensions["settings"].currency
+    currency: str = extensions.settings().currency
     return currency
 
 
@@ -118,7 +119,7 @@ async def _product_response(product_id: int) -> ProductResponse:
     Inactive products are cached too: only admins may see them, which the
     caller decides per request.
     """
-    cache = get_product_cache()
+    cache = extensions.product_cache()
     if cache is None:
         return await _read_product(product_id)
     if (hit := cache.lookup(product_id)) is not None:

@@ -11,13 +11,13 @@ from quart_schema import (
     validate_response,
 )
 
+from backend import extensions
 from backend.api.v1.auth import REGISTER_LIMIT
-from backend.db.database import get_session
-from backend.mail import get_mailer
+from backend.db.request_scope import get_session
 from backend.schemas.common import NoContent, Problem
 from backend.schemas.user import UserCreate, UserOut, UserPage, UserQuery, UserUpdate
 from backend.services import users
-from backend.web.guards import admin_required, current_user, get_hasher, login_required
+from backend.web.guards import admin_required, current_user, login_required
 from backend.web.ratelimit import rate_limit
 
 blueprint = Blueprint("users", __name__, url_prefix="/users")
@@ -36,8 +36,8 @@ async def create_user(data: UserCreate) -> tuple[UserOut, int]:
     """Create an account (no tokens; log in afterwards)."""
     user = await users.register_user(
         get_session(),
-        hasher=get_hasher(),
-        mailer=get_mailer(),
+        hasher=extensions.hasher(),
+        mailer=extensions.mailer(),
         **data.model_dump(exclude={"password_confirm"}),
     )
     return UserOut.model_validate(user), 201

@@ -12,8 +12,8 @@ from types import SimpleNamespace
 import pytest
 from quart import Quart
 
+from backend import extensions
 from backend.app import create_app
-from backend.db.database import get_database
 from backend.web import product_cache
 from backend.web.product_cache import ChangeStamps, ProductCache, ProductResponse
 from tests.conftest import make_settings
@@ -156,7 +156,7 @@ async def test_a_cached_product_is_served_without_the_database(
 ) -> None:
     app = create_app(make_settings(await fresh_database_url(backend)))
     async with app.test_app():
-        database = get_database(app)
+        database = extensions.database(app)
         async with database.session() as session:
             product = await make_product(session)
         statements = statements_run(database.engine)

@@ -7,8 +7,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
+from backend import extensions
 from backend.app import create_app
-from backend.db.database import get_database
 from backend.security.passwords import PasswordHasher
 from tests.conftest import make_settings
 from tests.support.factories import (
@@ -40,7 +40,7 @@ async def test_writes_go_ahead_while_a_login_hashes(
 
     monkeypatch.setattr(PasswordHasher, "verify", held_verify)
     async with app.test_app():
-        database = get_database(app)
+        database = extensions.database(app)
         async with database.session() as session:
             member = await make_user(session, app)
             admin = await make_user(session, app, is_admin=True)

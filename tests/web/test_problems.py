@@ -13,7 +13,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from backend import create_app
 from backend.config import Settings
-from backend.errors import Conflict, is_database_unavailable
+from backend.db.failures import is_database_unavailable
+from backend.errors import Conflict
 from tests.conftest import make_settings
 
 probe = Blueprint("probe", __name__)

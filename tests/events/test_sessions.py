@@ -8,8 +8,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from backend import create_app
-from backend.db.database import get_database
+from backend import create_app, extensions
 from backend.events.sessions import SessionChecker
 from backend.models import AuthSession
 from backend.security.tokens import TokenService
@@ -26,7 +25,7 @@ async def test_many_checks_share_one_query_and_revocation_shows(
 ) -> None:
     app = create_app(make_settings(await fresh_database_url("sqlite")))
     async with app.test_app():
-        database = get_database(app)
+        database = extensions.database(app)
         tokens: TokenService = app.extensions["tokens"]
         logins = []
         async with database.session() as session:

@@ -10,9 +10,10 @@ import pytest
 from quart import Blueprint, Quart
 from sqlalchemy import func, select, text
 
-from backend import create_app
-from backend.db import database as db
-from backend.db.database import Database, get_database, get_session
+from backend import create_app, extensions
+from backend.db import engines
+from backend.db.database import Database
+from backend.db.request_scope import get_session
 from backend.errors import Conflict
 from backend.models import Product
 from tests.conftest import make_settings
@@ -53,7 +54,7 @@ async def committed_app(
 
 
 async def product_count(app: Quart, sku: str) -> int:
-    async with get_database(app).session(readonly=True) as session:
+    async with extensions.database(app).session(readonly=True) as session:
         total = await session.scalar(
             select(func.count()).select_from(Product).where(Product.sku == sku)
         )
@@ -83,7 +84,7 @@ async def test_a_non_2xx_success_is_not_committed_either(committed_app: Quart) -
 async def test_pool_exhaustion_is_503_not_a_hang(committed_app: Quart) -> None:
     if committed_app.extensions["settings"].is_sqlite:
         pytest.skip("the connection pool limits apply to PostgreSQL")
-    engine = get_database(committed_app).engine
+    engine = extensions.database(committed_app).engine
     assert engine is not None
     async with engine.connect() as held:  # the pool's only connection
         await held.execute(text("SELECT 1"))
@@ -94,7 +95,7 @@ async def test_pool_exhaustion_is_503_not_a_hang(committed_app: Quart) -> None:
 
 async def test_sqlite_connections_are_tuned(fresh_database_url: FreshDatabase) -> None:
     app = create_app(make_settings(await fresh_database_url("sqlite")))
-    async with app.test_app(), get_database(app).session() as session:
+    async with app.test_app(), extensions.database(app).session() as session:
         assert (await session.scalar(text("PRAGMA journal_mode"))) == "wal"
         assert (await session.scalar(text("PRAGMA foreign_keys"))) == 1
         assert (await session.scalar(text("PRAGMA busy_timeout"))) == 5000
@@ -121,7 +122,7 @@ async def test_a_connection_that_died_while_idle_is_replaced_unseen(
     pg_database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Every checkout counts as "idle long enough" to be pinged.
-    monkeypatch.setattr(db, "IDLE_PING_SECONDS", 0.0)
+    monkeypatch.setattr(engines, "IDLE_PING_SECONDS", 0.0)
     async with pg_database.session() as session:
         doomed = await session.scalar(text("SELECT pg_backend_pid()"))
     admin = await asyncpg.connect(_asyncpg_dsn(pg_database.settings.database_url))
