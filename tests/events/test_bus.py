@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import text
 
 from backend.config import Settings
+from backend.db.commit_hooks import PRODUCT_CHANGES_CHANNEL as PRODUCT_CHANNEL
+from backend.db.commit_hooks import mark_products_changed
 from backend.db.database import Database
 from backend.events import Broker, InMemoryBus, PostgresBus, Subscriber
 from backend.events.table import LISTENER_APPLICATION_NAME, READER_TASK_NAME
 from backend.models import OrderEvent
-from backend.web.product_cache import NOTIFY_CHANNEL as PRODUCT_CHANNEL
-from backend.web.product_cache import products_changed
 from tests.conftest import make_settings
 from tests.support.databases import _asyncpg_dsn
 from tests.support.event_data import owner, record_order
@@ -134,9 +134,9 @@ async def test_postgres_bus_hears_other_channels_and_says_when_it_was_deaf(
     try:
         (old_pid,) = await wait_listening(settings)
         async with pg_database.session() as session:
-            await products_changed(session, [3, 1, 3])
+            await mark_products_changed(session, [3, 1, 3])
         async with pg_database.new_session() as session:
-            await products_changed(session, [99])
+            await mark_products_changed(session, [99])
             await session.rollback()  # never sent
         assert await asyncio.wait_for(heard.payloads.get(), 5) == "1,3"
         event_id = await commit_event(pg_database, await owner(pg_database))

@@ -9,12 +9,9 @@ import pytest
 from quart import Quart
 
 from backend import extensions
+from backend.db.commit_hooks import write_pending_events
 from backend.db.database import Database
-from backend.services.order_events import (
-    latest_event_id,
-    list_order_events,
-    write_pending_events,
-)
+from backend.services.order_events import latest_event_id, list_order_events
 from tests.support.event_data import owner, record_order
 from tests.support.factories import make_user
 

@@ -14,8 +14,9 @@ from quart import Quart
 
 from backend import extensions
 from backend.app import create_app
+from backend.host.change_stamps import ChangeStamps
 from backend.web import product_cache
-from backend.web.product_cache import ChangeStamps, ProductCache, ProductResponse
+from backend.web.product_cache import ProductCache, ProductResponse
 from tests.conftest import make_settings
 from tests.support.databases import statements_run
 from tests.support.factories import make_product
@@ -73,7 +74,7 @@ def test_stamps_are_shared_between_processes(
     cache = _cached(_cache(stamps))
     script = (
         "import sys; from pathlib import Path\n"
-        "from backend.web.product_cache import ChangeStamps\n"
+        "from backend.host.change_stamps import ChangeStamps\n"
         "ChangeStamps(Path(sys.argv[1])).mark([7])\n"
     )
     subprocess.run(

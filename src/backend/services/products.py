@@ -8,10 +8,10 @@ from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.db.commit_hooks import mark_products_changed
 from backend.errors import Conflict, NotFound
 from backend.models import Product
 from backend.services.pagination import PageResult, paginate
-from backend.web.product_cache import products_changed
 
 # Ids are 32-bit integer columns: a larger id in a path names nothing (and would
 # overflow the parameter on PostgreSQL), so it is a plain 404.
@@ -121,7 +121,7 @@ async def update_product(
     """Apply `changes` to any product, active or not (admins edit both)."""
     product = await get_product(session, product_id, include_inactive=True)
     await _write_unique_sku(session, product, changes)
-    await products_changed(session, [product_id])
+    await mark_products_changed(session, [product_id])
     return product
 
 
@@ -130,4 +130,4 @@ async def deactivate_product(session: AsyncSession, product_id: int) -> None:
     product = await get_product(session, product_id, include_inactive=True)
     product.is_active = False
     await session.flush()
-    await products_changed(session, [product_id])
+    await mark_products_changed(session, [product_id])

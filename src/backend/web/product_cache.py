@@ -28,89 +28,21 @@ neither moved, so a response read before a commit is never stored after it.
 
 from __future__ import annotations
 
-import hashlib
-import mmap
-import os
 import random
-import struct
-import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
 
 from quart import Quart
-from sqlalchemy import event, text
-from sqlalchemy.engine import URL
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
 from backend import events, extensions
-from backend.host.files import open_private
+from backend.db import commit_hooks
+from backend.host.change_stamps import ChangeStamps, mark_changed
 from backend.models import OrderEvent
 
-NOTIFY_CHANNEL = "product_changes"
-_CHANGED_KEY = "changed_product_ids"
-_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
-_STAMP = struct.Struct("=q")
+NOTIFY_CHANNEL = commit_hooks.PRODUCT_CHANGES_CHANNEL
 # An entry lives a random share of PRODUCT_CACHE_TTL, from this one to all of it.
 _SHORTEST_LIFETIME = 0.5
-
-
-class ChangeStamps:
-    """Host-wide change stamps: one file, mapped into every worker's memory.
-
-    Ids share 65,536 slots; two ids in one slot only cost each other a miss.
-    A stamp is a fresh random number, never an increment, so concurrent
-    writers cannot lose an update and a torn read can only look like a change.
-    """
-
-    SLOTS = 1 << 16
-
-    def __init__(self, path: Path) -> None:
-        size = self.SLOTS * _STAMP.size
-        descriptor = open_private(path)
-        try:
-            if os.fstat(descriptor).st_size < size:
-                os.ftruncate(descriptor, size)  # zeros; racing workers agree
-            self._map = mmap.mmap(descriptor, size)
-        finally:
-            os.close(descriptor)
-
-    @classmethod
-    def for_database(cls, url: URL) -> ChangeStamps:
-        """The stamps of one database, shared by every process of this host."""
-        key = _key(url)
-        stamps = _open_stamps.get(key)
-        if stamps is None:
-            digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-            name = f"backend-products-{os.geteuid()}-{digest}.stamps"
-            path = Path(tempfile.gettempdir()) / name
-            stamps = _open_stamps[key] = cls(path)
-        return stamps
-
-    def current(self, product_id: int) -> int:
-        stamp: int = _STAMP.unpack_from(self._map, self._offset(product_id))[0]
-        return stamp
-
-    def mark(self, product_ids: Iterable[int]) -> None:
-        for product_id in product_ids:
-            _STAMP.pack_into(
-                self._map, self._offset(product_id), random.getrandbits(63)
-            )
-
-    def _offset(self, product_id: int) -> int:
-        return (product_id % self.SLOTS) * _STAMP.size
-
-
-# The stamp files this process has opened, by database; only a process that
-# caches opens one, and only then do its writes need stamping.
-_open_stamps: dict[str, ChangeStamps] = {}
-
-
-def _key(url: URL) -> str:
-    return url.render_as_string(hide_password=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,47 +161,6 @@ class ProductCache:
         return len(self._entries)
 
 
-async def products_changed(
-    session: AsyncSession, product_ids: Iterable[int], *, by_order: bool = False
-) -> None:
-    """Record that this transaction changes these products; call before commit.
-
-    On every database they are stamped on this host once the transaction ends.
-    Other hosts hear of it on PostgreSQL: from the transaction's order event
-    when `by_order` (placing or cancelling an order), else from a NOTIFY of the
-    ids in the transaction (sent on commit only).
-    """
-    ids = sorted(set(product_ids))
-    if not ids:
-        return
-    session.info.setdefault(_CHANGED_KEY, set()).update(ids)
-    if not by_order and session.get_bind().dialect.name == "postgresql":
-        payload = ",".join(map(str, ids))
-        await session.execute(_NOTIFY, {"channel": NOTIFY_CHANNEL, "payload": payload})
-
-
-@event.listens_for(Session, "after_commit")
-def _stamp_committed(session: Session) -> None:
-    _stamp(session)
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _stamp_rolled_back(session: Session, previous: Any) -> None:
-    # A commit that failed may still have happened on the server: stamping a
-    # change that did not happen costs a cache miss, missing one a stale read.
-    if previous.parent is None:
-        _stamp(session)
-
-
-def _stamp(session: Session) -> None:
-    changed: set[int] | None = session.info.pop(_CHANGED_KEY, None)
-    if not changed:
-        return
-    stamps = _open_stamps.get(_key(session.get_bind().engine.url))
-    if stamps is not None:
-        stamps.mark(changed)
-
-
 def init_app(app: Quart) -> None:
     """Cache while serving, if configured and the app has a real engine."""
 
@@ -290,5 +181,13 @@ def init_app(app: Quart) -> None:
         if not settings.is_sqlite:
             events.listen(app, cache)
         app.extensions[extensions.PRODUCT_CACHE] = cache
+        # This process's writes stamp the host's file as their transactions end.
+        unsubscribe.append(commit_hooks.on_products_changed(mark_changed))
 
+    async def stop() -> None:
+        while unsubscribe:
+            unsubscribe.pop()()
+
+    unsubscribe: list[Callable[[], None]] = []
     app.before_serving(start)
+    app.after_serving(stop)
