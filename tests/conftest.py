@@ -16,7 +16,8 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from backend import create_app, extensions
+from backend import extensions
+from backend.app import create_app
 from backend.config import Settings
 from backend.db.database import Database
 from backend.db.engines import create_engine

@@ -57,7 +57,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     product_cache.init_app(app)  # after the database it reads
     gc_tuning.init_app(app)  # last: freezes what startup built
     RateLimiter(settings).init_app(app)
-    mail.Mailer(mail.sender_for(settings)).init_app(app)
+    mailer = app.extensions[extensions.MAILER] = mail.Mailer(mail.sender_for(settings))
+    mailer.spawn_with(app.add_background_task)
 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(asyncapi.blueprint)

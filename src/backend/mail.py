@@ -6,8 +6,8 @@
 - `OutboxSender` (tests, `APP_ENV=testing`): keeps messages in a list.
 
 Services receive a `Mailer`, never build one: `mailer.send_later(message)`
-hands the send to a background task (Quart's `add_background_task`, which the
-app awaits at shutdown), so a request never waits on a mail server.
+hands the send to a background task (the app's `add_background_task`, which it
+awaits at shutdown; `create_app` wires it), so a request never waits on a mail server.
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
-from quart import Quart
 
-from backend import extensions
 from backend.config import Settings
 
 logger = logging.getLogger(__name__)
@@ -97,13 +95,13 @@ class Mailer:
         self.sender = sender
         self._spawn: Spawn | None = None
 
-    def init_app(self, app: Quart) -> None:
-        app.extensions[extensions.MAILER] = self
-        self._spawn = app.add_background_task
+    def spawn_with(self, spawn: Spawn) -> None:
+        """Send through `spawn` (the app's `add_background_task`) from now on."""
+        self._spawn = spawn
 
     def send_later(self, email: Email) -> None:
         if self._spawn is None:
-            raise RuntimeError("Mailer.init_app has not been called")
+            raise RuntimeError("Mailer.spawn_with has not been called")
         self._spawn(self._deliver, email)
 
     async def _deliver(self, email: Email) -> None:

@@ -13,7 +13,8 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backend import create_app, extensions
+from backend import extensions
+from backend.app import create_app
 from tests.api.helpers import PASSWORD, new_account, problem
 from tests.conftest import make_settings
 from tests.support.factories import make_user

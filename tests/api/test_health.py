@@ -8,7 +8,7 @@ import asyncpg
 from quart.typing import TestClientProtocol as Client
 from sqlalchemy import make_url
 
-from backend import create_app
+from backend.app import create_app
 from tests.conftest import make_settings
 from tests.support.databases import _asyncpg_dsn, admin_url
 

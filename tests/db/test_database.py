@@ -10,7 +10,8 @@ import pytest
 from quart import Blueprint, Quart
 from sqlalchemy import func, select, text
 
-from backend import create_app, extensions
+from backend import extensions
+from backend.app import create_app
 from backend.db import engines
 from backend.db.database import Database
 from backend.db.request_scope import get_session

@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlalchemy import update
 
-from backend import create_app, extensions
+from backend import extensions
+from backend.app import create_app
 from backend.events.sessions import SessionChecker
 from backend.models import AuthSession
 from backend.security.tokens import TokenService
-from backend.services.auth import LiveLogin
+from backend.services.logins import LiveLogin
 from tests.conftest import make_settings
 from tests.support.databases import statements_run
 from tests.support.factories import issue_access_token, make_user

@@ -15,7 +15,8 @@ import pytest
 from quart import Quart
 from sqlalchemy.engine import make_url
 
-from backend import create_app, extensions
+from backend import extensions
+from backend.app import create_app
 from tests.conftest import make_settings
 from tests.resilience.proxy import TcpProxy
 from tests.support.factories import bearer_for, make_product, make_user

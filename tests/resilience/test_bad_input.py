@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
-from backend import create_app, extensions
+from backend import extensions
+from backend.app import create_app
 from tests.conftest import make_settings
 from tests.support.factories import bearer_for, make_user
 

@@ -31,7 +31,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from backend import create_app, extensions
+from backend import extensions
+from backend.app import create_app
 from tests.conftest import make_settings
 from tests.support import databases
 from tests.support.factories import issue_access_token, make_product, make_user

@@ -11,7 +11,7 @@ from backend import extensions
 from backend.errors import Conflict, NotAuthenticated, PermissionDenied
 from backend.mail import Mailer, OutboxSender
 from backend.models import AuthSession, User
-from backend.services import auth, users
+from backend.services import auth, logins, users
 from tests.support.factories import DEFAULT_PASSWORD, make_user
 
 
@@ -75,7 +75,7 @@ async def test_deactivation_bumps_the_token_version_and_revokes_sessions(
     tokens = app.extensions["tokens"]
     async with extensions.database(app).session() as session:
         alice = await make_user(session, app)
-        await auth.start_session(session, tokens=tokens, user=alice)
+        await logins.start_login_session(session, tokens=tokens, user=alice)
         await users.deactivate_user(session, actor=alice, user_id=alice.id)
         live = await session.scalars(
             select(AuthSession).where(
@@ -105,14 +105,14 @@ async def test_a_refresh_token_is_claimed_once(app: Quart) -> None:
     tokens = app.extensions["tokens"]
     async with extensions.database(app).session() as session:
         alice = await make_user(session, app)
-        issued = await auth.start_session(session, tokens=tokens, user=alice)
+        issued = await logins.start_login_session(session, tokens=tokens, user=alice)
     async with extensions.database(app).session() as session:
-        await auth.rotate_refresh_token(
+        await logins.rotate_refresh_token(
             session, tokens=tokens, token=issued.refresh_token
         )
     with pytest.raises(NotAuthenticated):
         async with extensions.database(app).session() as session:
-            await auth.rotate_refresh_token(
+            await logins.rotate_refresh_token(
                 session, tokens=tokens, token=issued.refresh_token
             )
     async with extensions.database(app).session() as session:

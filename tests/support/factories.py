@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend import extensions
 from backend.models import Product, User
 from backend.security.tokens import TokenService
-from backend.services import auth
+from backend.services import logins
 
 DEFAULT_PASSWORD = "Correct-Horse-9"
 _counter = itertools.count(1)
@@ -68,7 +68,7 @@ async def make_product(
 async def issue_access_token(session: AsyncSession, app: Quart, user: User) -> str:
     """A live login session for `user` and an access token in it."""
     tokens: TokenService = app.extensions["tokens"]
-    issued = await auth.start_session(session, tokens=tokens, user=user)
+    issued = await logins.start_login_session(session, tokens=tokens, user=user)
     return issued.access_token
 
 

@@ -11,7 +11,7 @@ from quart.typing import TestClientProtocol as Client
 from quart_schema import validate_querystring, validate_request
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from backend import create_app
+from backend.app import create_app
 from backend.config import Settings
 from backend.db.failures import is_database_unavailable
 from backend.errors import Conflict

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from quart import Blueprint, Quart
 
-from backend import create_app
+from backend.app import create_app
 from backend.web.ratelimit import EXEMPT_ATTR, LIMITS_ATTR, rate_limit
 from tests.conftest import make_settings
 

@@ -12,7 +12,7 @@ import asyncio
 
 from backend.db.database import Database
 from backend.db.failures import is_database_unavailable
-from backend.services.auth import LiveLogin, live_logins
+from backend.services.logins import LiveLogin, live_logins
 
 BATCH_WINDOW_SECONDS = 0.25
 

@@ -27,7 +27,7 @@ from backend.errors import BadRequest, NotAuthenticated, RateLimited
 from backend.events.bus import EventBus, Subscriber, encode_event
 from backend.events.sessions import SessionChecker
 from backend.events.watchdog import SendWatchdog
-from backend.services.auth import LiveLogin, load_token_user
+from backend.services.logins import LiveLogin, load_token_user
 from backend.services.order_events import list_order_events
 from backend.web.guards import bearer_token
 

@@ -13,7 +13,7 @@ from backend.errors import Conflict, NotFound, PermissionDenied
 from backend.mail import Mailer, welcome_email
 from backend.models import User
 from backend.security.passwords import PasswordHasher
-from backend.services import auth
+from backend.services import logins
 from backend.services.pagination import PageResult, paginate
 
 # What each role may write through PATCH/PUT /users/{id}; nothing else is ever set.
@@ -150,7 +150,7 @@ async def deactivate_user(session: AsyncSession, *, actor: User, user_id: int) -
 async def _end_every_session(session: AsyncSession, user: User) -> None:
     user.token_version += 1
     await session.flush()
-    await auth.revoke_sessions(session, user_id=user.id)
+    await logins.revoke_login_sessions(session, user_id=user.id)
 
 
 async def create_admin(

@@ -14,7 +14,7 @@ from backend.db.request_scope import get_session
 from backend.errors import NotAuthenticated, PermissionDenied
 from backend.models import User
 from backend.security.tokens import AccessClaims
-from backend.services.auth import load_token_user
+from backend.services.logins import load_token_user
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -29,7 +29,7 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-async def authenticate(token: str) -> User:
+async def use_access_token(token: str) -> User:
     """The user behind `token`, remembered for the rest of the request."""
     claims = extensions.tokens().decode_access(token)
     user = await load_token_user(get_session(), claims)
@@ -53,7 +53,7 @@ def login_required(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]
 
     @wraps(view)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        await authenticate(bearer_token(request.headers.get("Authorization")))
+        await use_access_token(bearer_token(request.headers.get("Authorization")))
         return await view(*args, **kwargs)
 
     return security_scheme(BEARER)(wrapper)
@@ -64,7 +64,9 @@ def admin_required(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]
 
     @wraps(view)
     async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        user = await authenticate(bearer_token(request.headers.get("Authorization")))
+        user = await use_access_token(
+            bearer_token(request.headers.get("Authorization"))
+        )
         if not user.is_admin:
             raise PermissionDenied("Administrators only.")
         return await view(*args, **kwargs)

@@ -21,8 +21,8 @@ from backend.schemas.auth import (
 )
 from backend.schemas.common import NoContent, Problem
 from backend.schemas.user import UserOut
-from backend.services import auth, users
-from backend.services.auth import IssuedTokens
+from backend.services import auth, logins, users
+from backend.services.logins import IssuedTokens
 from backend.web.guards import (
     bearer_token,
     current_claims,
@@ -81,7 +81,9 @@ async def register(data: RegisterIn) -> tuple[AuthOut, int]:
         mailer=extensions.mailer(),
         **data.model_dump(exclude={"password_confirm"}),
     )
-    issued = await auth.start_session(session, tokens=extensions.tokens(), user=user)
+    issued = await logins.start_login_session(
+        session, tokens=extensions.tokens(), user=user
+    )
     return _auth_out(user, issued), 201
 
 
@@ -101,7 +103,10 @@ async def login(data: LoginIn) -> AuthOut:
         session, hasher=extensions.hasher(), login=data.username, password=data.password
     )
     return _auth_out(
-        user, await auth.start_session(session, tokens=extensions.tokens(), user=user)
+        user,
+        await logins.start_login_session(
+            session, tokens=extensions.tokens(), user=user
+        ),
     )
 
 
@@ -115,7 +120,7 @@ async def login(data: LoginIn) -> AuthOut:
 async def refresh(data: RefreshIn) -> TokenPair:
     """Exchange a refresh token (body or Bearer header) for a new pair."""
     token = data.refresh_token or bearer_token(request.headers.get("Authorization"))
-    _user, issued = await auth.rotate_refresh_token(
+    _user, issued = await logins.rotate_refresh_token(
         get_session(), tokens=extensions.tokens(), token=token
     )
     return TokenPair(**_pair(issued))
@@ -139,7 +144,7 @@ def _pair(issued: IssuedTokens) -> dict[str, Any]:
 @document_response(NoContent, 204)
 async def logout(data: LogoutIn) -> tuple[str, int]:
     """End the current session: its refresh and access tokens stop working."""
-    await auth.logout(
+    await logins.logout(
         get_session(),
         tokens=extensions.tokens(),
         claims=current_claims(),

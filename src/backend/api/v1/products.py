@@ -31,7 +31,7 @@ from backend.schemas.product import (
     ProductUpdate,
 )
 from backend.services import products
-from backend.web.guards import admin_required, authenticate, bearer_token
+from backend.web.guards import admin_required, bearer_token, use_access_token
 from backend.web.product_cache import ProductResponse
 
 blueprint = Blueprint("products", __name__, url_prefix="/products")
@@ -56,7 +56,7 @@ async def viewer_is_admin() -> bool:
     if header is None:
         return False
     try:
-        user = await authenticate(bearer_token(header))
+        user = await use_access_token(bearer_token(header))
     except NotAuthenticated:
         return False
     return user.is_admin
