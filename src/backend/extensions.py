@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from backend.config import Settings
     from backend.db.database import Database
     from backend.events.bus import EventBus
-    from backend.events.sessions import SessionChecker
+    from backend.events.login_checks import LoginChecker
     from backend.events.watchdog import SendWatchdog
     from backend.mail import Mailer
     from backend.security.passwords import PasswordHasher
@@ -32,7 +32,7 @@ RATE_LIMITER = "ratelimit"
 BUS = "events"
 PRODUCT_CACHE = "product_cache"
 SEND_WATCHDOG = "send_watchdog"
-SESSION_CHECKER = "session_checker"
+LOGIN_CHECKER = "login_checker"
 
 
 def _get(key: str, app: Quart | None) -> Any:
@@ -79,8 +79,8 @@ def send_watchdog(app: Quart | None = None) -> SendWatchdog:
     return value
 
 
-def session_checker(app: Quart | None = None) -> SessionChecker:
-    value: SessionChecker = _get(SESSION_CHECKER, app)
+def login_checker(app: Quart | None = None) -> LoginChecker:
+    value: LoginChecker = _get(LOGIN_CHECKER, app)
     return value
 
 

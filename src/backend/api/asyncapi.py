@@ -12,8 +12,6 @@ from backend.schemas.order_event import OrderEventOut
 blueprint = Blueprint("asyncapi", __name__)
 CHANNEL_ADDRESS = "/api/v1/orders/events"
 _REF = "#/components/schemas/{model}"
-_MESSAGE_REF = "#/components/messages/OrderEvent"
-_WS = "0.1.0"
 
 
 def build_document() -> dict[str, Any]:

@@ -30,7 +30,7 @@ from backend.events.bus import (
     Subscriber,
     encode_event,
 )
-from backend.events.sessions import SessionChecker
+from backend.events.login_checks import LoginChecker
 from backend.events.table import BusListener, PostgresBus, SQLiteBus
 from backend.events.watchdog import SendWatchdog
 from backend.server import lifecycle
@@ -71,9 +71,7 @@ def init_app(app: Quart) -> None:
         settings.ws_send_timeout
     )
     app.while_serving(serve_bus)
-    app.extensions[extensions.SESSION_CHECKER] = SessionChecker(
-        extensions.database(app)
-    )
+    app.extensions[extensions.LOGIN_CHECKER] = LoginChecker(extensions.database(app))
     # Sockets are closed with 1001 as soon as the server drains, so they do
     # not hold the graceful shutdown up; they reconnect elsewhere with `since`.
     lifecycle.on_drain(

@@ -25,7 +25,7 @@ from backend import extensions
 from backend.config import Settings
 from backend.errors import BadRequest, NotAuthenticated, RateLimited
 from backend.events.bus import EventBus, Subscriber, encode_event
-from backend.events.sessions import SessionChecker
+from backend.events.login_checks import LoginChecker
 from backend.events.watchdog import SendWatchdog
 from backend.services.logins import LiveLogin, load_token_user
 from backend.services.order_events import list_order_events
@@ -214,7 +214,7 @@ async def _linger() -> None:
 
 
 async def _guard(subscriber: Subscriber, viewer: Viewer) -> None:
-    checker: SessionChecker = extensions.session_checker()
+    checker: LoginChecker = extensions.login_checker()
     while True:
         remaining = viewer.expires_at - time.time()
         await asyncio.sleep(max(0.0, min(REVALIDATE_SECONDS, remaining)))

@@ -30,12 +30,11 @@ from sqlalchemy.orm import selectinload
 from backend.db.commit_hooks import mark_products_changed
 from backend.errors import Conflict, NotFound
 from backend.models import IdempotencyKey, Order, OrderItem, Product, User
-from backend.models.base import utcnow
+from backend.models.base import MAX_ROW_ID, utcnow
 from backend.schemas.order import OrderLine, OrderOut
 from backend.services import idempotency
 from backend.services.order_events import record_order_event
 from backend.services.pagination import PageResult, paginate
-from backend.services.products import MAX_ROW_ID
 
 # The only allowed moves; everything else is 409 invalid_transition.
 TRANSITIONS: dict[str, frozenset[str]] = {

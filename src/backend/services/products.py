@@ -11,11 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.db.commit_hooks import mark_products_changed
 from backend.errors import Conflict, NotFound
 from backend.models import Product
+from backend.models.base import MAX_ROW_ID
 from backend.services.pagination import PageResult, paginate
+from backend.services.search import LIKE_ESCAPE, contains_pattern
 
 # Ids are 32-bit integer columns: a larger id in a path names nothing (and would
 # overflow the parameter on PostgreSQL), so it is a plain 404.
-MAX_ROW_ID = 2**31 - 1
 
 _SORTS: dict[str, ColumnElement[Any]] = {
     "id": Product.id.asc(),
@@ -28,12 +29,6 @@ _SORTS: dict[str, ColumnElement[Any]] = {
 }
 
 
-def _contains(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, with `%` and `_` taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _filtered(
     q: str | None,
     min_price_cents: int | None,
@@ -42,11 +37,11 @@ def _filtered(
 ) -> Select[Product]:
     statement = select(Product)
     if q:
-        pattern = _contains(q)
+        pattern = contains_pattern(q)
         statement = statement.where(
             or_(
                 *(
-                    column.ilike(pattern, escape="\\")
+                    column.ilike(pattern, escape=LIKE_ESCAPE)
                     for column in (Product.name, Product.sku, Product.description)
                 )
             )

@@ -15,6 +15,7 @@ from backend.models import User
 from backend.security.passwords import PasswordHasher
 from backend.services import logins
 from backend.services.pagination import PageResult, paginate
+from backend.services.search import LIKE_ESCAPE, contains_pattern
 
 # What each role may write through PATCH/PUT /users/{id}; nothing else is ever set.
 USER_WRITABLE = frozenset({"email", "first_name", "last_name"})
@@ -97,10 +98,6 @@ async def get_visible_user(session: AsyncSession, *, actor: User, user_id: int) 
     return await get_user(session, user_id)
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 async def list_users(
     session: AsyncSession,
     *,
@@ -111,11 +108,11 @@ async def list_users(
 ) -> PageResult[User]:
     statement: Select[Any] = select(User).order_by(User.id)
     if q:
-        pattern = f"%{_escape_like(q.lower())}%"
+        pattern = contains_pattern(q.lower())
         statement = statement.where(
             or_(
-                func.lower(User.username).like(pattern, escape="\\"),
-                User.email.like(pattern, escape="\\"),
+                func.lower(User.username).like(pattern, escape=LIKE_ESCAPE),
+                User.email.like(pattern, escape=LIKE_ESCAPE),
             )
         )
     if is_active is not None:

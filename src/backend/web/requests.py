@@ -23,6 +23,7 @@ from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from backend.models.base import MAX_ROW_ID
 from backend.server.keep_alive import close_unfinished_requests
 from backend.server.logs import request_id_var
 
@@ -77,7 +78,7 @@ class ApiWebsocket(Websocket):
 # Ids are 32-bit integer columns: a larger id in a path cannot exist, so it is
 # a plain 404 rather than an out-of-range error from the database. (werkzeug's
 # own `max` makes such a path a 405, so the id becomes 0, which never exists.)
-MAX_PATH_ID = 2**31 - 1
+MAX_PATH_ID = MAX_ROW_ID
 
 
 class IdConverter(IntegerConverter):

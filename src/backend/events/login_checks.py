@@ -17,7 +17,7 @@ from backend.services.logins import LiveLogin, live_logins
 BATCH_WINDOW_SECONDS = 0.25
 
 
-class SessionChecker:
+class LoginChecker:
     """Coalesces `is_live` calls into one query per `window` seconds."""
 
     def __init__(self, database: Database, window: float = BATCH_WINDOW_SECONDS):

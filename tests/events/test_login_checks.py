@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from backend import extensions
 from backend.app import create_app
-from backend.events.sessions import SessionChecker
+from backend.events.login_checks import LoginChecker
 from backend.models import AuthSession
 from backend.security.tokens import TokenService
 from backend.services.logins import LiveLogin
@@ -43,7 +43,7 @@ async def test_many_checks_share_one_query_and_revocation_shows(
                 .values(revoked_at=AuthSession.created_at)
             )
         statements = statements_run(database.engine)
-        checker = SessionChecker(database, window=0.05)
+        checker = LoginChecker(database, window=0.05)
         answers = await asyncio.gather(*(checker.is_live(login) for login in logins))
     assert answers == [False] + [True] * 29
     assert len([s for s in statements if "auth_session" in s]) == 1
