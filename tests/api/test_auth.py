@@ -17,14 +17,13 @@ from backend.config import Settings
 from backend.mail import OutboxSender
 from tests.api.helpers import (
     PASSWORD,
-    bearer,
     login,
     new_account,
     problem,
     register,
 )
 from tests.conftest import make_settings
-from tests.support.factories import make_user
+from tests.support.factories import bearer, make_user
 
 USER_FIELDS = {
     "id",

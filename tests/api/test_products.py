@@ -10,7 +10,8 @@ from quart.typing import TestClientProtocol as Client
 
 from backend import extensions
 from backend.models import Product, User
-from tests.support.factories import bearer_for, make_product, make_user
+from tests.support.actors import make_actor
+from tests.support.factories import make_product, make_user
 
 URL = "/api/v1/products"
 PRODUCT_FIELDS = {
@@ -39,12 +40,12 @@ async def _products(app: Quart, *specs: dict[str, Any]) -> list[Product]:
 
 @pytest.fixture
 async def admin(app: Quart) -> dict[str, str]:
-    return await bearer_for(app, await _user(app, is_admin=True))
+    return (await make_actor(app, is_admin=True)).headers
 
 
 @pytest.fixture
 async def member(app: Quart) -> dict[str, str]:
-    return await bearer_for(app, await _user(app))
+    return (await make_actor(app)).headers
 
 
 async def _ids(client: Client, query: str, headers: Any = None) -> list[int]:

@@ -72,7 +72,12 @@ async def issue_access_token(session: AsyncSession, app: Quart, user: User) -> s
     return issued.access_token
 
 
+def bearer(token: str) -> dict[str, str]:
+    """The headers that present `token`."""
+    return {"Authorization": f"Bearer {token}"}
+
+
 async def bearer_for(app: Quart, user: User) -> dict[str, str]:
     async with extensions.database(app).session() as session:
         token = await issue_access_token(session, app, user)
-    return {"Authorization": f"Bearer {token}"}
+    return bearer(token)
