@@ -7,7 +7,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from backend.config import Settings
-from backend.db import create_engine
+from backend.db.engines import create_engine
 from backend.models import Base
 
 config = context.config

@@ -14,7 +14,7 @@ from sqlalchemy import inspect
 
 from backend.cli import PROJECT_ROOT
 from backend.config import Settings
-from backend.db import create_engine
+from backend.db.engines import create_engine
 
 FreshDatabase = Callable[[str], Coroutine[Any, Any, str]]
 

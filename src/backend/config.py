@@ -95,7 +95,7 @@ class Settings(BaseSettings):
     ws_max_connections_per_user: int = Field(default=20, gt=0)
 
     # Product responses cached per worker (0 turns the cache off); changes made
-    # outside the service are seen within the TTL (see backend.product_cache).
+    # outside the service are seen within the TTL (see backend.web.product_cache).
     product_cache_size: int = Field(default=20_000, ge=0)
     product_cache_ttl: float = Field(default=300.0, gt=0)
 
