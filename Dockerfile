@@ -8,14 +8,13 @@ COPY pyproject.toml constraints.txt README.md ./
 COPY src ./src
 RUN /opt/venv/bin/pip install -c constraints.txt .
 
-# Runtime stage: the venv, the migrations and the server config; no compilers.
+# Runtime stage: the venv (migrations included) and the server config; no compilers.
 FROM python:3.11-slim
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 APP_ENV=production
 RUN useradd --create-home --uid 10001 app
 WORKDIR /app
 COPY --from=build /opt/venv /opt/venv
 COPY alembic.ini hypercorn.toml ./
-COPY alembic ./alembic
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \

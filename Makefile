@@ -29,12 +29,12 @@ test: install ## Run the whole suite (SQLite, and PostgreSQL when reachable)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install ## ruff check and format check
-	$(BIN)/ruff check src tests bench alembic
-	$(BIN)/ruff format --check src tests bench alembic
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 format: install ## Apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix src tests bench alembic
-	$(BIN)/ruff format src tests bench alembic
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
 
 typecheck: install ## mypy, strict
 	$(BIN)/mypy

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import click
 from pydantic import ValidationError
@@ -17,8 +16,6 @@ from backend.db import get_database
 from backend.errors import AppError
 from backend.schemas.user import UserCreate
 from backend.services import users
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def init_app(app: Quart) -> None:
@@ -44,13 +41,18 @@ def _run(info: ScriptInfo, work: Callable[[Quart], Awaitable[None]]) -> None:
         raise click.ClickException(error.detail) from None
 
 
+# The migrations ship inside the package, so no alembic.ini or checkout is
+# needed: the same location as alembic.ini's, resolved from the installed package.
+MIGRATIONS = "backend:migrations"
+
+
 def upgrade_schema(database_url: str) -> None:
-    """Alembic `upgrade head` against `database_url`."""
+    """Alembic `upgrade head` against `database_url`, from any directory."""
     from alembic import command
     from alembic.config import Config
 
-    ini = Path("alembic.ini")
-    config = Config(str(ini if ini.exists() else PROJECT_ROOT / "alembic.ini"))
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
     config.attributes["database_url"] = database_url
     config.attributes["skip_logging"] = True
     command.upgrade(config, "head")

@@ -35,6 +35,7 @@ class LiveServer:
     workers: int = 1
     env: Mapping[str, str] = field(default_factory=dict)
     command: list[str] | None = None
+    cwd: Path = PROJECT_ROOT
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
@@ -76,7 +77,7 @@ class LiveServer:
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             command,
-            cwd=PROJECT_ROOT,
+            cwd=self.cwd,
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
