@@ -1,12 +1,15 @@
 # syntax=docker/dockerfile:1
-# Build stage: compile wheels from the pinned constraints.
+# Build stage: the runtime dependencies from the hashed lock (pip refuses any
+# file whose hash differs), then the app itself without resolving again.
 FROM python:3.11-slim AS build
 WORKDIR /src
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
-COPY pyproject.toml constraints.txt README.md ./
+COPY requirements.txt ./
+RUN /opt/venv/bin/pip install --require-hashes -r requirements.txt
+COPY pyproject.toml README.md LICENSE ./
 COPY src ./src
-RUN /opt/venv/bin/pip install -c constraints.txt .
+RUN /opt/venv/bin/pip install --no-deps .
 
 # Runtime stage: the venv (migrations included) and the server config; no compilers.
 FROM python:3.11-slim

@@ -65,8 +65,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv = root / "venv"
     run(sys.executable, "-m", "venv", venv, cwd=root)
     pip = venv / "bin" / "pip"
-    lock = PROJECT_ROOT / "constraints.txt"
-    run(pip, "install", "--quiet", "-c", lock, wheel, cwd=root)
+    # As the Dockerfile does: the hashed runtime lock, then the app alone.
+    lock = PROJECT_ROOT / "requirements.txt"
+    run(pip, "install", "--quiet", "--require-hashes", "-r", lock, cwd=root)
+    run(pip, "install", "--quiet", "--no-deps", wheel, cwd=root)
     return venv / "bin"
 
 
