@@ -23,6 +23,7 @@ from backend.api import register_apis
 from backend.config import Settings
 from backend.db import Database
 from backend.json_provider import use_orjson
+from backend.metrics import web as metrics_web
 from backend.openapi import ShopOpenAPIProvider
 from backend.ratelimit import RateLimiter
 from backend.security.passwords import PasswordHasher
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     errors.register_error_handlers(app)
     Database(settings).init_app(app)
     serving.init_app(app)
+    metrics_web.init_app(app)  # after the database, whose pool it watches
     events.init_app(app)
     product_cache.init_app(app)  # after the database it reads
     gc_tuning.init_app(app)  # last: freezes what startup built

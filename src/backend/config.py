@@ -111,6 +111,9 @@ class Settings(BaseSettings):
     db_idle_in_transaction_timeout_ms: int = Field(default=30_000, gt=0)
     sqlite_busy_timeout_ms: int = Field(default=5_000, gt=0)
 
+    # Bearer token for /metrics; unset: open in development, 404 in production.
+    metrics_token: str | None = None
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         RateLimit.parse(self.rate_limit_login)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import jwt
 from quart import current_app, g, websocket
 
+from backend import metrics
 from backend.auth import bearer_token, get_tokens
 from backend.config import Settings
 from backend.db import get_database
@@ -115,6 +116,7 @@ async def stream_events(
     except BaseException:
         bus.broker.discard(subscriber)
         raise
+    metrics.subscriber_opened("websocket")
     tasks = [
         asyncio.create_task(_send(subscriber, viewer, since)),
         asyncio.create_task(_read(subscriber)),
@@ -141,6 +143,7 @@ async def stream_events(
     finally:
         # A lingering socket still counts against its user's limit.
         bus.broker.discard(subscriber)
+        metrics.subscriber_closed("websocket")
 
 
 async def _send(subscriber: Subscriber, viewer: Viewer, since: int | None) -> None:
@@ -153,6 +156,7 @@ async def _send(subscriber: Subscriber, viewer: Viewer, since: int | None) -> No
             await send(frame)
         finally:
             watchdog.finished(subscriber)
+        metrics.order_event_delivered("websocket")
 
     last = -1 if since is None else await _replay(viewer, since, deliver)
     while True:
