@@ -113,6 +113,9 @@ class Settings(BaseSettings):
 
     # Bearer token for /metrics; unset: open in development, 404 in production.
     metrics_token: str | None = None
+    # false: no /metrics and no per-request recording (`make bench` measures
+    # read-one both ways to keep what metrics cost in view).
+    metrics_enabled: bool = True
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -142,3 +142,12 @@ async def test_a_token_is_required_when_set(
 async def test_the_right_token_opens_it(with_token: Quart) -> None:
     text = await scrape(with_token, **bearer(TOKEN))
     assert "backend_http_requests_total" in text
+
+
+async def test_metrics_can_be_switched_off(
+    connection: AsyncConnection, database_url: str
+) -> None:
+    async for app in app_with(connection, database_url, metrics_enabled=False):
+        response = await app.test_client().get("/metrics")
+        assert response.status_code == 404
+        assert "metrics" not in app.blueprints

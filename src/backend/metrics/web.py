@@ -39,6 +39,10 @@ ScrapeHook = Callable[[], Awaitable[None]]
 
 
 def init_app(app: Quart) -> None:
+    settings: Settings = app.extensions["settings"]
+    if not settings.metrics_enabled:
+        instruments.configure(None)  # what services record stays in memory
+        return
     if multiprocess.in_worker():
         directory = multiprocess.server_directory()
         multiprocess.prepare(directory)
