@@ -28,8 +28,8 @@ run: install ## Migrate and seed the embedded SQLite database, then serve on :50
 	$(BIN)/quart --app $(APP) seed-db
 	$(BIN)/hypercorn -c hypercorn.toml --bind 127.0.0.1:5000 --workers 1 $(APP)
 
-test: install ## Run the whole suite (SQLite, and PostgreSQL when reachable)
-	$(BIN)/pytest $(PYTEST_ARGS)
+test: install ## The whole suite (SQLite, and PostgreSQL when reachable), with coverage
+	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 lint: install ## ruff check and format check
 	$(BIN)/ruff check src tests bench
