@@ -55,6 +55,7 @@ def launch(
     workers: int,
     env: Mapping[str, str],
     log: IO[bytes],
+    cwd: Path = PROJECT_ROOT,
 ) -> subprocess.Popen[bytes]:
     """Start `command` (a Hypercorn command line) bound to 127.0.0.1:`port`.
 
@@ -62,7 +63,7 @@ def launch(
     """
     return subprocess.Popen(
         [*command, *bind_args(port, workers), "--workers", str(workers)],
-        cwd=PROJECT_ROOT,
+        cwd=cwd,
         env=dict(env),
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -13,6 +13,7 @@ from backend.config import Settings
 from backend.db import request_scope
 from backend.db.database import Database
 from backend.jobs import lifecycle as jobs_lifecycle
+from backend.metrics import web as metrics_web
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import TokenService
 from backend.server import gc_tuning, lifecycle, logs
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     problems.register_error_handlers(app)
     request_scope.init_app(app, Database(settings))
     lifecycle.init_app(app)
+    metrics_web.init_app(app)  # after the database, whose pool it watches
     events.init_app(app)
     product_cache.init_app(app)  # after the database it reads
     gc_tuning.init_app(app)  # last: freezes what startup built

@@ -7,7 +7,6 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import click
 from pydantic import ValidationError
@@ -20,8 +19,6 @@ from backend.jobs import admin as jobs_admin
 from backend.jobs import lifecycle as jobs_lifecycle
 from backend.schemas.user import UserCreate
 from backend.services import users
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def init_app(app: Quart) -> None:
@@ -61,13 +58,18 @@ def _run(
         raise click.ClickException(error.detail) from None
 
 
+# The migrations ship inside the package, so no alembic.ini or checkout is
+# needed: the same location as alembic.ini's, resolved from the installed package.
+MIGRATIONS = "backend:migrations"
+
+
 def upgrade_schema(database_url: str) -> None:
-    """Alembic `upgrade head` against `database_url`."""
+    """Alembic `upgrade head` against `database_url`, from any directory."""
     from alembic import command
     from alembic.config import Config
 
-    ini = Path("alembic.ini")
-    config = Config(str(ini if ini.exists() else PROJECT_ROOT / "alembic.ini"))
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
     config.attributes["database_url"] = database_url
     config.attributes["skip_logging"] = True
     command.upgrade(config, "head")

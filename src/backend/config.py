@@ -121,6 +121,11 @@ class Settings(BaseSettings):
     job_retention: int = Field(default=7 * 24 * 3600, gt=0)
     cleanup_interval: int = Field(default=300, gt=0)
     event_retention: int = Field(default=30 * 24 * 3600, gt=0)
+    # Bearer token for /metrics; unset: open in development, 404 in production.
+    metrics_token: str | None = None
+    # false: no /metrics and no per-request recording (`make bench` measures
+    # read-one both ways to keep what metrics cost in view).
+    metrics_enabled: bool = True
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -31,6 +31,7 @@ class LiveServer:
     workers: int = 1
     env: Mapping[str, str] = field(default_factory=dict)
     command: list[str] | None = None
+    cwd: Path = PROJECT_ROOT
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
@@ -60,6 +61,7 @@ class LiveServer:
             self.command or hypercorn_command("backend.asgi:app"),
             port=self.port,
             workers=self.workers,
+            cwd=self.cwd,
             env=env,
             log=self._log,
         )

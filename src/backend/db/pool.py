@@ -22,6 +22,8 @@ from sqlalchemy.pool import AsyncAdaptedQueuePool
 from sqlalchemy.util.concurrency import await_
 from sqlalchemy.util.queue import Empty, Full, QueueCommon
 
+from backend import metrics
+
 T = TypeVar("T")
 
 
@@ -72,6 +74,7 @@ class FairAsyncQueue(QueueCommon[T]):
         """Queue at the back and wait for a hand-over; Empty after `patience` s."""
         waiter: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
+        metrics.pool_waiters(1)
         try:
             return await asyncio.wait_for(waiter, patience)
         except TimeoutError:
@@ -82,6 +85,7 @@ class FairAsyncQueue(QueueCommon[T]):
                 self.put_nowait(waiter.result())
             raise
         finally:
+            metrics.pool_waiters(-1)
             with contextlib.suppress(ValueError):
                 self._waiters.remove(waiter)
 

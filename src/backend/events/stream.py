@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import jwt
 from quart import g, websocket
 
-from backend import extensions
+from backend import extensions, metrics
 from backend.config import Settings
 from backend.errors import BadRequest, NotAuthenticated, RateLimited
 from backend.events.bus import EventBus, Subscriber, encode_event
@@ -111,6 +111,7 @@ async def stream_events(
     except BaseException:
         bus.broker.discard(subscriber)
         raise
+    metrics.subscriber_opened("websocket")
     tasks = [
         asyncio.create_task(_send(subscriber, viewer, since)),
         asyncio.create_task(_read(subscriber)),
@@ -137,6 +138,7 @@ async def stream_events(
     finally:
         # A lingering socket still counts against its user's limit.
         bus.broker.discard(subscriber)
+        metrics.subscriber_closed("websocket")
 
 
 async def _send(subscriber: Subscriber, viewer: Viewer, since: int | None) -> None:
@@ -149,6 +151,7 @@ async def _send(subscriber: Subscriber, viewer: Viewer, since: int | None) -> No
             await send(frame)
         finally:
             watchdog.finished(subscriber)
+        metrics.order_event_delivered("websocket")
 
     last = -1 if since is None else await _replay(viewer, since, deliver)
     while True:

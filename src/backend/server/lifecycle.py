@@ -25,6 +25,8 @@ from typing import Any
 
 from quart import Quart
 
+from backend.server import websocket_pings
+
 DRAIN_POLL_SECONDS = 0.1
 logger = logging.getLogger(__name__)
 
@@ -35,6 +37,7 @@ def on_drain(app: Quart, callback: Callable[[], None]) -> None:
 
 
 def init_app(app: Quart) -> None:
+    websocket_pings.install()
     app.while_serving(_watch_for_drain(app))
 
 
