@@ -28,6 +28,7 @@ from backend.openapi import ShopOpenAPIProvider
 from backend.ratelimit import RateLimiter
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import TokenService
+from backend.webhooks import lifecycle as webhooks_lifecycle
 
 
 def create_app(settings: Settings | None = None) -> Quart:
@@ -68,6 +69,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     gc_tuning.init_app(app)  # last: freezes what startup built
     RateLimiter(settings).init_app(app)
     app.extensions["mail_sender"] = mail.sender_for(settings)
+    # Webhooks first: their HTTP client must outlive the job runner's drain.
+    webhooks_lifecycle.init_app(app)
     jobs_lifecycle.init_app(app)  # after the bus, whose LISTEN wakes it
 
     app.register_blueprint(health.blueprint)

@@ -48,12 +48,14 @@ async def enqueue(
     *,
     run_at: datetime | None = None,
     dedupe_key: str | None = None,
+    max_attempts: int | None = None,
 ) -> None:
     """Add a job to the session's transaction: it exists if and only if that commits.
 
     An unknown kind or a payload its model refuses raises at once (a
     programming error, never a job that can only fail). With `dedupe_key`, a
     job already holding that key (in any state) makes this a no-op.
+    `max_attempts` overrides the kind's (a limit read from the settings).
     """
     job_kind = get_kind(kind)
     model = job_kind.payload.model_validate(
@@ -65,7 +67,7 @@ async def enqueue(
         "payload": model.model_dump(mode="json"),
         "state": "queued",
         "attempts": 0,
-        "max_attempts": job_kind.max_attempts,
+        "max_attempts": max_attempts or job_kind.max_attempts,
         "run_at": run_at or now,
         "dedupe_key": dedupe_key,
         "created_at": now,
@@ -231,6 +233,25 @@ async def release(session: AsyncSession, *, worker: str, job_ids: list[int]) -> 
             locked_by=None,
             locked_until=None,
             run_at=now,
+            updated_at=now,
+        )
+    )
+
+
+async def defer(
+    session: AsyncSession, *, job_id: int, worker: str, attempt: int, delay: float
+) -> None:
+    """Queue the job again after `delay` seconds without spending its attempt."""
+    now = utcnow()
+    await session.execute(
+        update(Job)
+        .where(_fenced(job_id, worker, attempt))
+        .values(
+            state="queued",
+            attempts=Job.attempts - 1,
+            locked_by=None,
+            locked_until=None,
+            run_at=now + timedelta(seconds=delay),
             updated_at=now,
         )
     )

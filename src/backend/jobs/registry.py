@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
+    from backend.config import Settings
     from backend.jobs.context import JobContext
 
 P = TypeVar("P", bound=BaseModel)
@@ -40,6 +41,15 @@ class JobKind(Generic[P]):
     # A run longer than this fails (and is retried): a hung handler must not
     # hold a worker slot forever.
     timeout: float
+    # A backoff read from the settings (webhooks' WEBHOOK_RETRY_SCHEDULE);
+    # when given, it replaces `backoff`.
+    configured_backoff: Callable[[Settings], Backoff] | None = None
+
+    def retry_delay(self, attempt: int, settings: Settings) -> float:
+        """Seconds before retry `attempt` (1 = after the first failure)."""
+        if self.configured_backoff is not None:
+            return self.configured_backoff(settings)(attempt)
+        return self.backoff(attempt)
 
 
 class UnknownJobKind(LookupError):
@@ -56,6 +66,7 @@ def job_kind(
     max_attempts: int = 10,
     backoff: Backoff | None = None,
     timeout: float = 300.0,
+    configured_backoff: Callable[[Settings], Backoff] | None = None,
 ) -> Callable[[Handler[P]], Handler[P]]:
     """Register the decorated coroutine as the handler of kind `name`.
 
@@ -77,6 +88,7 @@ def job_kind(
             max_attempts,
             backoff or exponential_backoff(),
             timeout,
+            configured_backoff,
         )
         return handler
 

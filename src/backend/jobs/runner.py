@@ -25,7 +25,7 @@ from backend.config import Settings
 from backend.db import Database
 from backend.jobs import periodic, queue, wakeup
 from backend.jobs.context import JobContext, JobRun
-from backend.jobs.errors import describe
+from backend.jobs.errors import JobDeferred, describe
 from backend.jobs.registry import UnknownJobKind, get_kind
 from backend.mail import EmailSender
 from backend.models import Job
@@ -165,6 +165,16 @@ class JobRunner:
                 await kind.handler(context, payload)
         except asyncio.CancelledError:
             raise  # draining: `drain` releases the job
+        except JobDeferred as deferred:
+            async with self.database.session() as session:
+                await queue.defer(
+                    session,
+                    job_id=job.id,
+                    worker=self.worker_id,
+                    attempt=run.attempt,
+                    delay=deferred.seconds,
+                )
+            return "queued"
         except Exception as error:  # noqa: BLE001 - any handler failure is a retry
             return await self._record_failure(job, run, error)
         async with self.database.session() as session:
@@ -184,7 +194,7 @@ class JobRunner:
         )
         retry_in = None
         if run.attempt < run.max_attempts and not isinstance(error, UnknownJobKind):
-            retry_in = get_kind(job.kind).backoff(run.attempt)
+            retry_in = get_kind(job.kind).retry_delay(run.attempt, self.settings)
         async with self.database.session() as session:
             await queue.mark_failed(
                 session,

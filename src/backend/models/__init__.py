@@ -6,8 +6,10 @@ from backend.models.job import JOB_STATES, Job, RetentionMark
 from backend.models.order import ORDER_STATUSES, IdempotencyKey, Order, OrderItem
 from backend.models.product import Product
 from backend.models.user import AuthSession, RefreshToken, User
+from backend.models.webhook import DELIVERY_STATUSES, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "DELIVERY_STATUSES",
     "JOB_STATES",
     "ORDER_STATUSES",
     "AuthSession",
@@ -21,4 +23,6 @@ __all__ = [
     "RefreshToken",
     "RetentionMark",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
