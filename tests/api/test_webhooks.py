@@ -170,9 +170,7 @@ async def test_rotate_returns_a_new_secret(
     client: Client, admin: dict[str, str]
 ) -> None:
     created = await _create(client, admin)
-    response = await client.post(
-        f"{URL}/{created['id']}/rotate-secret", headers=admin
-    )
+    response = await client.post(f"{URL}/{created['id']}/rotate-secret", headers=admin)
     assert response.status_code == 200
     rotated = (await response.get_json())["secret"]
     assert rotated.startswith("whsec_") and rotated != created["secret"]
