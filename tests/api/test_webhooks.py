@@ -55,7 +55,8 @@ async def test_create_returns_the_endpoint_and_its_secret_once(
     created = await _create(client, admin, description="fulfilment")
     assert set(created) == FIELDS | {"secret"}
     assert created["event_types"] == ["order.created", "order.status_changed"]
-    assert created["enabled"] is True and created["disabled_reason"] is None
+    assert created["enabled"] is True
+    assert created["disabled_reason"] is None
     assert len(base64.b64decode(created["secret"].removeprefix("whsec_"))) == 32
     read = await (await client.get(f"{URL}/{created['id']}", headers=admin)).get_json()
     assert set(read) == FIELDS
@@ -163,7 +164,8 @@ async def test_re_enabling_clears_the_disabled_reason(
     assert body["disabled_reason"] == "every delivery failed"
     response = await client.patch(path, json={"enabled": True}, headers=admin)
     body = await response.get_json()
-    assert body["enabled"] is True and body["disabled_reason"] is None
+    assert body["enabled"] is True
+    assert body["disabled_reason"] is None
 
 
 async def test_rotate_returns_a_new_secret(
@@ -173,7 +175,8 @@ async def test_rotate_returns_a_new_secret(
     response = await client.post(f"{URL}/{created['id']}/rotate-secret", headers=admin)
     assert response.status_code == 200
     rotated = (await response.get_json())["secret"]
-    assert rotated.startswith("whsec_") and rotated != created["secret"]
+    assert rotated.startswith("whsec_")
+    assert rotated != created["secret"]
     await problem(
         await client.post(f"{URL}/999999/rotate-secret", headers=admin),
         404,
@@ -231,7 +234,8 @@ async def test_deliveries_log_is_empty_and_filterable(
     created = await _create(client, admin)
     path = f"{URL}/{created['id']}/deliveries"
     body = await (await client.get(path, headers=admin)).get_json()
-    assert body["items"] == [] and body["total"] == 0
+    assert body["items"] == []
+    assert body["total"] == 0
     response = await client.get(f"{path}?status=failed", headers=admin)
     assert response.status_code == 200
     await problem(
