@@ -1,4 +1,4 @@
-"""Webhook endpoints and their delivery log.
+"""Webhook endpoints and their delivery log; jobs gain a concurrency key.
 
 Revision ID: 0008
 Revises: 0004
@@ -59,8 +59,13 @@ def upgrade() -> None:
         "webhook_delivery",
         ["endpoint_id", "id"],
     )
+    # Batch mode: SQLite cannot alter a table in place.
+    with op.batch_alter_table("job") as batch:
+        batch.add_column(sa.Column("concurrency_key", sa.String(200), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("job") as batch:
+        batch.drop_column("concurrency_key")
     op.drop_table("webhook_delivery")
     op.drop_table("webhook_endpoint")

@@ -18,13 +18,12 @@ import this package; it never reaches Quart.
 """
 
 from backend.jobs.context import JobContext, JobRun
-from backend.jobs.errors import JobDeferred, JobFailed
+from backend.jobs.errors import JobFailed
 from backend.jobs.queue import enqueue
 from backend.jobs.registry import UnknownJobKind, exponential_backoff, job_kind
 
 __all__ = [
     "JobContext",
-    "JobDeferred",
     "JobFailed",
     "JobRun",
     "UnknownJobKind",

@@ -9,19 +9,6 @@ class JobFailed(Exception):
     """A handler's failure whose message is safe to show to admins as is."""
 
 
-class JobDeferred(Exception):
-    """Not now: run the job again after `seconds`, the attempt not spent.
-
-    For a handler that finds a shared resource busy (webhooks: an endpoint
-    already at its concurrency bound in this process) and would otherwise
-    hold a worker slot waiting for it.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        super().__init__(f"deferred {seconds:.1f} s")
-        self.seconds = seconds
-
-
 def describe(error: BaseException) -> str:
     """The error's type, plus its message only where that is known to be safe.
 

@@ -4,19 +4,18 @@ Each (endpoint, event) is its own job, so a failing event's retries never
 hold back later events; retries follow `WEBHOOK_RETRY_SCHEDULE` (+0-20 %
 jitter), then the job is `dead` (an admin can retry it). Bounds: at most
 `JOB_CONCURRENCY` deliveries at once per process (the job slots), and at most
-`PER_ENDPOINT` of them to one endpoint; a delivery that finds its endpoint at
-that bound is deferred, not waited for, so a slow receiver holds at most
-`PER_ENDPOINT` slots and never delays the other endpoints' deliveries.
+`PER_ENDPOINT` of them to one endpoint: each job carries the concurrency key
+`webhook:<endpoint id>`, so the runner claims no more of an endpoint's
+deliveries than it has room for. A slow receiver holds at most
+`PER_ENDPOINT` slots and never delays the other endpoints' deliveries, and its
+backlog waits in the queue, costing no writes until a slot frees.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import random
 import time
-from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -30,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.config import Settings
 from backend.db import Database
 from backend.events.bus import encode_event
-from backend.jobs import JobContext, JobDeferred, JobFailed, enqueue, job_kind
+from backend.jobs import JobContext, JobFailed, enqueue, job_kind
 from backend.jobs.registry import Backoff
 from backend.models import OrderEvent, WebhookDelivery, WebhookEndpoint
 from backend.models.base import utcnow
@@ -41,7 +40,6 @@ from backend.webhooks.secrets import SecretBox
 DELIVERY_KIND = metrics.DELIVERY_KIND
 PER_ENDPOINT = 2
 HTTP_CLIENT = "webhook_http_client"
-_BUSY = "webhook_endpoint_busy"
 
 
 class DeliveryPayload(BaseModel):
@@ -73,7 +71,13 @@ async def enqueue_delivery(
         DeliveryPayload(endpoint_id=endpoint_id, event_id=event_id),
         dedupe_key=dedupe_key,
         max_attempts=len(settings.webhook_retry_delays) + 1,
+        concurrency_key=concurrency_key(endpoint_id),
     )
+
+
+def concurrency_key(endpoint_id: int) -> str:
+    """The key that bounds an endpoint's deliveries to `PER_ENDPOINT` per process."""
+    return f"webhook:{endpoint_id}"
 
 
 def new_client() -> httpx.AsyncClient:
@@ -230,21 +234,6 @@ async def record(
         )
 
 
-@contextlib.contextmanager
-def endpoint_slot(context: JobContext, endpoint_id: int) -> Iterator[None]:
-    """One of the endpoint's `PER_ENDPOINT` slots in this process, or defer."""
-    busy: Counter[int] = context.resources.setdefault(_BUSY, Counter())
-    if busy[endpoint_id] >= PER_ENDPOINT:
-        raise JobDeferred(random.uniform(0.5, 1.5))
-    busy[endpoint_id] += 1
-    try:
-        yield
-    finally:
-        busy[endpoint_id] -= 1
-        if not busy[endpoint_id]:
-            del busy[endpoint_id]
-
-
 def client_for(context: JobContext) -> httpx.AsyncClient:
     client: httpx.AsyncClient | None = context.resources.get(HTTP_CLIENT)
     if client is None:  # lifecycle makes it; this covers a runner without it
@@ -258,6 +247,7 @@ def client_for(context: JobContext) -> httpx.AsyncClient:
     max_attempts=8,  # enqueue_delivery passes the schedule's length + 1
     configured_backoff=retry_schedule,
     timeout=60.0,
+    concurrency_limit=PER_ENDPOINT,
 )
 async def deliver(context: JobContext, payload: DeliveryPayload) -> None:
     """POST the event, signed; a failed attempt is logged, then retried."""
@@ -265,8 +255,7 @@ async def deliver(context: JobContext, payload: DeliveryPayload) -> None:
     message = await load_message(context.database, settings, payload)
     if message is None:
         return
-    with endpoint_slot(context, payload.endpoint_id):
-        outcome = await send(client_for(context), message, settings)
+    outcome = await send(client_for(context), message, settings)
     await record(
         context.database,
         settings,
