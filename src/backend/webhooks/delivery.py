@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.config import Settings
 from backend.db import Database
 from backend.events.bus import encode_event
-from backend.jobs import JobContext, JobFailed, enqueue, job_kind
+from backend.jobs import JobContext, JobFailed, enqueue, enqueue_many, job_kind
 from backend.jobs.registry import Backoff
 from backend.models import OrderEvent, WebhookDelivery, WebhookEndpoint
 from backend.models.base import utcnow
@@ -70,6 +70,29 @@ async def enqueue_delivery(
         DELIVERY_KIND,
         DeliveryPayload(endpoint_id=endpoint_id, event_id=event_id),
         dedupe_key=dedupe_key,
+        max_attempts=len(settings.webhook_retry_delays) + 1,
+        concurrency_key=concurrency_key(endpoint_id),
+    )
+
+
+async def enqueue_deliveries(
+    session: AsyncSession, settings: Settings, endpoint_id: int, event_ids: list[int]
+) -> None:
+    """The deliveries of a batch of events to one endpoint, in one statement.
+
+    Dedupe key `webhook:<endpoint>:<event>`: dispatching an event twice
+    (two dispatchers racing) makes one job.
+    """
+    await enqueue_many(
+        session,
+        DELIVERY_KIND,
+        [
+            (
+                DeliveryPayload(endpoint_id=endpoint_id, event_id=event_id),
+                f"webhook:{endpoint_id}:{event_id}",
+            )
+            for event_id in event_ids
+        ],
         max_attempts=len(settings.webhook_retry_delays) + 1,
         concurrency_key=concurrency_key(endpoint_id),
     )

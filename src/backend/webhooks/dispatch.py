@@ -25,7 +25,7 @@ from backend.db import Database
 from backend.jobs import JobContext, enqueue, job_kind, periodic
 from backend.models import Job, OrderEvent, WebhookEndpoint
 from backend.services.order_events import latest_event_id
-from backend.webhooks.delivery import enqueue_delivery
+from backend.webhooks.delivery import enqueue_deliveries
 
 DISPATCH_KIND = "webhook_dispatch"
 BATCH = 500
@@ -67,7 +67,11 @@ async def request_dispatch(database: Database) -> bool:
     async with database.session() as session:
         # One job per latest event id, however many processes saw it.
         await enqueue(
-            session, DISPATCH_KIND, {}, dedupe_key=f"{DISPATCH_KIND}@{latest}"
+            session,
+            DISPATCH_KIND,
+            {},
+            dedupe_key=f"{DISPATCH_KIND}@{latest}",
+            concurrency_key=DISPATCH_KIND,
         )
     return True
 
@@ -86,15 +90,16 @@ async def dispatch_batch(
     ).all()
     if not rows:
         return 0
-    for event_id, event_type in rows:
-        if event_type in endpoint.event_types:
-            await enqueue_delivery(
-                session,
-                settings,
-                endpoint_id=endpoint.id,
-                event_id=event_id,
-                dedupe_key=f"webhook:{endpoint.id}:{event_id}",
-            )
+    await enqueue_deliveries(
+        session,
+        settings,
+        endpoint.id,
+        [
+            event_id
+            for event_id, event_type in rows
+            if event_type in endpoint.event_types
+        ],
+    )
     last = rows[-1][0]
     await session.execute(
         update(WebhookEndpoint)
@@ -116,7 +121,11 @@ async def dispatch(database: Database, settings: Settings) -> None:
     for endpoint_id in endpoint_ids:
         while True:
             async with database.session() as session:
-                endpoint = await session.get(WebhookEndpoint, endpoint_id)
+                # Locked: a second dispatcher waits here, then reads the moved
+                # cursor, instead of enqueueing the same batch behind our back.
+                endpoint = await session.get(
+                    WebhookEndpoint, endpoint_id, with_for_update=True
+                )
                 if endpoint is None or not endpoint.enabled:
                     break
                 read = await dispatch_batch(session, settings, endpoint)
@@ -124,7 +133,15 @@ async def dispatch(database: Database, settings: Settings) -> None:
                 break
 
 
-@job_kind(DISPATCH_KIND, DispatchPayload, max_attempts=3, timeout=120.0)
+@job_kind(
+    DISPATCH_KIND,
+    DispatchPayload,
+    max_attempts=3,
+    timeout=120.0,
+    # Concurrent dispatchers only queue behind the endpoint rows' locks: one
+    # per process leaves the other slots to deliveries.
+    concurrency_limit=1,
+)
 async def run_dispatch(context: JobContext, _payload: DispatchPayload) -> None:
     """Enqueue the deliveries of the events committed since the last dispatch."""
     await dispatch(context.database, context.settings)
