@@ -40,6 +40,8 @@ from backend.webhooks.secrets import SecretBox
 DELIVERY_KIND = metrics.DELIVERY_KIND
 PER_ENDPOINT = 2
 HTTP_CLIENT = "webhook_http_client"
+# The most of a receiver's answer read (and discarded) to keep its connection.
+MAX_READ = 64 * 1024
 
 
 class DeliveryPayload(BaseModel):
@@ -179,8 +181,10 @@ async def send(
                 timestamp=int(time.time()),
                 body=message.body,
             )
-            # Streamed, and the body never read: only the status matters,
-            # and a receiver cannot make us buffer a large answer.
+            # Streamed: only the status matters, and a receiver cannot make
+            # us buffer a large answer. A short body is read to its end all
+            # the same, or the connection is closed instead of kept alive
+            # (a new TCP, and TLS, handshake for every delivery).
             async with client.stream(
                 "POST",
                 url,
@@ -190,6 +194,11 @@ async def send(
                 timeout=settings.webhook_timeout,
             ) as response:
                 status = response.status_code
+                read = 0
+                async for chunk in response.aiter_raw():
+                    read += len(chunk)
+                    if read > MAX_READ:
+                        break  # not worth keeping the connection for
     except UrlRefused as refused:
         error = f"refused: {refused}"
     except (TimeoutError, httpx.TimeoutException):
