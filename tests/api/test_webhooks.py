@@ -15,7 +15,7 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 from sqlalchemy import select
 
-from backend.db import get_database
+from backend import extensions
 from backend.models import Job, WebhookEndpoint
 from backend.services.order_events import ORDER_CREATED
 from tests.api.helpers import problem
@@ -38,7 +38,7 @@ FIELDS = {
 
 @pytest.fixture
 async def admin(app: Quart) -> dict[str, str]:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         user = await make_user(session, app, is_admin=True)
     return await bearer_for(app, user)
 
@@ -60,14 +60,14 @@ async def test_create_returns_the_endpoint_and_its_secret_once(
     assert len(base64.b64decode(created["secret"].removeprefix("whsec_"))) == 32
     read = await (await client.get(f"{URL}/{created['id']}", headers=admin)).get_json()
     assert set(read) == FIELDS
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         stored = await session.get(WebhookEndpoint, created["id"])
     assert stored is not None
     assert created["secret"] not in stored.secret  # encrypted at rest
 
 
 async def test_customers_cannot_touch_webhooks(app: Quart, client: Client) -> None:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         user = await make_user(session, app)
     headers = await bearer_for(app, user)
     await problem(await client.get(URL, headers=headers), 403, "forbidden")
@@ -102,7 +102,7 @@ async def test_create_refuses_unsafe_urls(
 ) -> None:
     response = await client.post(URL, json={"url": url}, headers=admin)
     await problem(response, 422, "validation_error")
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         assert (await session.scalars(select(WebhookEndpoint))).all() == []
 
 
@@ -155,7 +155,7 @@ async def test_re_enabling_clears_the_disabled_reason(
     app: Quart, client: Client, admin: dict[str, str]
 ) -> None:
     created = await _create(client, admin)
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         endpoint = await session.get(WebhookEndpoint, created["id"])
         assert endpoint is not None
         endpoint.enabled, endpoint.disabled_reason = False, "every delivery failed"
@@ -199,7 +199,7 @@ async def test_redeliver_queues_the_event_or_says_why_not(
     app: Quart, client: Client, admin: dict[str, str]
 ) -> None:
     created = await _create(client, admin, event_types=["order.status_changed"])
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         customer = await make_user(session, app)
         event = await record_order(session, customer.id)
     path = f"{URL}/{created['id']}/redeliver"
@@ -218,7 +218,7 @@ async def test_redeliver_queues_the_event_or_says_why_not(
     )
     response = await client.post(path, json={"event_id": event.id}, headers=admin)
     assert response.status_code == 202
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         jobs = (
             await session.scalars(select(Job).where(Job.kind == "webhook_delivery"))
         ).all()

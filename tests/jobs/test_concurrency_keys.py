@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from quart import Quart
 from sqlalchemy import select
 
-from backend.db import get_database
+from backend import extensions
 from backend.jobs import JobContext, enqueue, job_kind
 from backend.jobs.runner import JobRunner
 from backend.models import Job
@@ -32,13 +32,13 @@ async def _wait_for_gate(context: JobContext, payload: Step) -> None:
 
 
 async def _enqueue(app: Quart, keys: list[str | None]) -> None:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         for n, key in enumerate(keys):
             await enqueue(session, KIND, Step(n=n), concurrency_key=key)
 
 
 async def _jobs(app: Quart) -> dict[int, Job]:
-    async with get_database(app).session(readonly=True) as session:
+    async with extensions.database(app).session(readonly=True) as session:
         rows = (await session.scalars(select(Job).where(Job.kind == KIND))).all()
     return {job.payload["n"]: job for job in rows}
 

@@ -7,7 +7,8 @@
     dispatch.py   the dispatcher job: order events after each endpoint's cursor
                   become one delivery job per (endpoint, event)
     delivery.py   the delivery job: one signed POST, logged, retried, disabling
-    metrics.py    deliveries by result, age of the oldest undelivered event
+    metrics.py    deliveries by result, age of the oldest undelivered event (read
+                  before each /metrics scrape)
     lifecycle.py  the per-process HTTP client and the dispatcher's wake-ups
 
 Events reach endpoints through the job queue only: placing an order does no

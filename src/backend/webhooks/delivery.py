@@ -27,7 +27,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
-from backend.db import Database
+from backend.db.database import Database
 from backend.events.bus import encode_event
 from backend.jobs import JobContext, JobFailed, enqueue, enqueue_many, job_kind
 from backend.jobs.registry import Backoff
@@ -295,6 +295,6 @@ async def deliver(context: JobContext, payload: DeliveryPayload) -> None:
         attempt=context.run.attempt,
         outcome=outcome,
     )
-    metrics.count_delivery("succeeded" if outcome.succeeded else "failed")
+    metrics.count_delivery(outcome.succeeded)
     if not outcome.succeeded:
         raise JobFailed(outcome.error or "failed")

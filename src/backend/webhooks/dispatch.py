@@ -21,7 +21,7 @@ from sqlalchemy import literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
-from backend.db import Database
+from backend.db.database import Database
 from backend.jobs import JobContext, enqueue, job_kind, periodic
 from backend.models import Job, OrderEvent, WebhookEndpoint
 from backend.services.order_events import latest_event_id

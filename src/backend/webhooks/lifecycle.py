@@ -8,13 +8,13 @@ import logging
 from collections.abc import AsyncGenerator, Sequence
 
 from quart import Quart
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
-from backend import events
-from backend.config import Settings
-from backend.db import Database, get_database
+from backend import events, extensions
+from backend.db.database import Database
 from backend.jobs import lifecycle as jobs_lifecycle
-from backend.webhooks import delivery, dispatch
+from backend.metrics import web as metrics_web
+from backend.webhooks import delivery, dispatch, metrics
 
 # Coalesces a burst of events into one look (and at most one dispatch job).
 DEBOUNCE_SECONDS = 0.05
@@ -57,17 +57,23 @@ class DispatchWaker:
             self._wake.clear()
             try:
                 await dispatch.request_dispatch(self.database)
-            except (OperationalError, DBAPIError, OSError):
+            except (SQLAlchemyError, OSError):
                 logger.warning("webhook dispatcher cannot reach the database")
                 await asyncio.sleep(1.0)
 
 
 def init_app(app: Quart) -> None:
     """Call before `jobs.lifecycle.init_app`: the client outlives the job runner."""
-    settings: Settings = app.extensions["settings"]
+    settings = extensions.settings(app)
     poll = SQLITE_POLL_SECONDS if settings.is_sqlite else POSTGRES_POLL_SECONDS
-    waker = DispatchWaker(get_database(app), poll)
+    database = extensions.database(app)
+    waker = DispatchWaker(database, poll)
     events.listen(app, waker)
+
+    async def refresh_metrics() -> None:
+        await metrics.refresh_oldest_undelivered_age(database)
+
+    metrics_web.on_scrape(app, refresh_metrics)
 
     async def serve() -> AsyncGenerator[None, None]:
         client = delivery.new_client()

@@ -1,24 +1,31 @@
-"""Hooks for /metrics: deliveries by result, age of the oldest undelivered event."""
+"""Webhook metrics: deliveries by result, age of the oldest undelivered event.
+
+The instruments live in `backend.metrics`; the age is read from the database,
+so `lifecycle.py` refreshes it just before each scrape.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import metrics
+from backend.db.database import Database
 from backend.models import Job, OrderEvent, WebhookEndpoint
 from backend.models.base import utcnow
 
 DELIVERY_KIND = "webhook_delivery"
-# This process's delivery attempts by result: "succeeded", "failed", "refused"
-# (the SSRF guard stopped it), since the process started.
-deliveries: Counter[str] = Counter()
 
 
-def count_delivery(result: str) -> None:
-    deliveries[result] += 1
+def count_delivery(succeeded: bool) -> None:
+    metrics.webhook_delivered("succeeded" if succeeded else "failed")
+
+
+async def refresh_oldest_undelivered_age(database: Database) -> None:
+    async with database.session(readonly=True) as session:
+        metrics.set_oldest_undelivered_age(await oldest_undelivered_age(session))
 
 
 async def oldest_undelivered_age(session: AsyncSession) -> float:

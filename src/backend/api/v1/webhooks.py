@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, current_app
+from quart import Blueprint
 from quart_schema import (
     document_response,
     tag,
@@ -13,9 +13,8 @@ from quart_schema import (
     validate_response,
 )
 
-from backend.auth import admin_required
-from backend.config import Settings
-from backend.db import get_session
+from backend import extensions
+from backend.db.request_scope import get_session
 from backend.schemas.common import NoContent, PageQuery, Problem
 from backend.schemas.webhook import (
     Accepted,
@@ -30,14 +29,10 @@ from backend.schemas.webhook import (
     WebhookSecret,
     WebhookUpdate,
 )
+from backend.web.guards import admin_required
 from backend.webhooks import endpoints
 
 blueprint = Blueprint("webhooks", __name__, url_prefix="/webhooks")
-
-
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["settings"]
-    return settings
 
 
 @blueprint.post("")
@@ -51,7 +46,7 @@ def _settings() -> Settings:
 async def create_webhook(data: WebhookCreate) -> tuple[WebhookCreated, int]:
     """Create an endpoint; its secret is shown in this response only (admin)."""
     endpoint, secret = await endpoints.create_endpoint(
-        get_session(), settings=_settings(), **data.model_dump()
+        get_session(), settings=extensions.settings(), **data.model_dump()
     )
     out = WebhookOut.model_validate(endpoint).model_dump()
     return WebhookCreated(**out, secret=secret), 201
@@ -95,7 +90,7 @@ async def update_webhook(endpoint_id: int, data: WebhookUpdate) -> WebhookOut:
     endpoint = await endpoints.update_endpoint(
         get_session(),
         endpoint_id,
-        settings=_settings(),
+        settings=extensions.settings(),
         changes=data.model_dump(exclude_unset=True),
     )
     return WebhookOut.model_validate(endpoint)
@@ -120,7 +115,7 @@ async def delete_webhook(endpoint_id: int) -> tuple[str, int]:
 async def rotate_webhook_secret(endpoint_id: int) -> WebhookSecret:
     """A new secret; the old one also signs for WEBHOOK_SECRET_OVERLAP (admin)."""
     secret = await endpoints.rotate_secret(
-        get_session(), endpoint_id, settings=_settings()
+        get_session(), endpoint_id, settings=extensions.settings()
     )
     return WebhookSecret(secret=secret)
 
@@ -152,6 +147,9 @@ async def list_webhook_deliveries(
 async def redeliver_webhook(endpoint_id: int, data: Redeliver) -> tuple[Any, int]:
     """Send one event again, with the same webhook-id (admin)."""
     await endpoints.redeliver(
-        get_session(), endpoint_id, event_id=data.event_id, settings=_settings()
+        get_session(),
+        endpoint_id,
+        event_id=data.event_id,
+        settings=extensions.settings(),
     )
     return {}, 202
