@@ -15,6 +15,7 @@ from bench.pgbench import run_pgbench
 from bench.report import Row
 from bench.scenarios import Files, Plan
 from bench.server import Server, service_env
+from bench.webhooks import webhooks
 from bench.wrk import LoadResult
 
 SCENARIOS = (
@@ -24,6 +25,7 @@ SCENARIOS = (
     "place-order",
     "login-storm",
     "fan-out",
+    "webhooks",
     "metrics",
 )
 ORDER_CONNS = 64
@@ -128,6 +130,7 @@ class Runner:
             "place-order": ("POST", "/api/v1/orders"),
             "login-storm": ("POST", "/api/v1/auth/login"),
             "fan-out": ("POST", "/api/v1/orders"),
+            "webhooks": ("POST", "/api/v1/webhooks"),
             "metrics": ("GET", "/api/v1/products/1"),
         }
         method, path = probes[name]
@@ -150,6 +153,13 @@ class Runner:
             self._place_order(base, ceilings.get("place-order"))
         elif name == "login-storm":
             self.rows.extend(scenarios.login_storm(base, plan, self.files))
+        elif name == "webhooks":
+            admin = self.data.admin_tokens[0]
+            self.rows.append(
+                webhooks(
+                    server, self.dsn, self.data.user_tokens, admin, quick=self.quick
+                )
+            )
         elif name == "metrics":
             self._metrics_cost()
         elif name == "fan-out":

@@ -40,6 +40,8 @@ def service_env(dsn: str) -> dict[str, str]:
         # fan-out subscribes thousands of sockets as a handful of admin users.
         "WS_MAX_CONNECTIONS_PER_USER": "100000",
         "LOG_LEVEL": "WARNING",
+        # The webhooks scenario's receiver listens on 127.0.0.1.
+        "WEBHOOK_ALLOW_PRIVATE": "true",
     }
 
 

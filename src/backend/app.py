@@ -20,6 +20,7 @@ from backend.server import gc_tuning, lifecycle, logs
 from backend.web import problems, product_cache, requests
 from backend.web.json_provider import use_orjson
 from backend.web.ratelimit import RateLimiter
+from backend.webhooks import lifecycle as webhooks_lifecycle
 
 
 def create_app(settings: Settings | None = None) -> Quart:
@@ -61,6 +62,8 @@ def create_app(settings: Settings | None = None) -> Quart:
     gc_tuning.init_app(app)  # last: freezes what startup built
     RateLimiter(settings).init_app(app)
     app.extensions[extensions.MAIL_SENDER] = mail.sender_for(settings)
+    # Webhooks first: their HTTP client must outlive the job runner's drain.
+    webhooks_lifecycle.init_app(app)
     jobs_lifecycle.init_app(app)  # after the bus, whose LISTEN wakes it
 
     app.register_blueprint(health.blueprint)

@@ -127,10 +127,22 @@ class Settings(BaseSettings):
     # read-one both ways to keep what metrics cost in view).
     metrics_enabled: bool = True
 
+    # Webhooks (see backend.webhooks): a delivery's HTTP timeout (the delivery
+    # kind's job timeout is 60 s, so it must stay below that), the retry
+    # schedule in seconds, how long an endpoint may fail before it is disabled,
+    # how long a rotated-out secret still signs, and whether URLs may point at
+    # loopback or private addresses (off everywhere unless set: SSRF).
+    webhook_timeout: float = Field(default=10.0, gt=0, le=50)
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
+    webhook_disable_after: int = Field(default=432_000, gt=0)
+    webhook_secret_overlap: int = Field(default=86_400, ge=0)
+    webhook_allow_private: bool = False
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         RateLimit.parse(self.rate_limit_login)
         RateLimit.parse(self.rate_limit_register)
+        _ = self.webhook_retry_delays
         if self.app_env != "production":
             return self
         for name in ("secret_key", "jwt_secret_key"):
@@ -146,6 +158,20 @@ class Settings(BaseSettings):
         ):
             raise ValueError("DATABASE_URL must be set in production")
         return self
+
+    @cached_property
+    def webhook_retry_delays(self) -> tuple[float, ...]:
+        """`WEBHOOK_RETRY_SCHEDULE` parsed: one delay per retry, in seconds."""
+        try:
+            parts = self.webhook_retry_schedule.split(",")
+            delays = tuple(float(part) for part in parts)
+        except ValueError:
+            delays = ()
+        if not delays or any(delay < 0 for delay in delays) or len(delays) > 50:
+            raise ValueError(
+                "WEBHOOK_RETRY_SCHEDULE must be 1 to 50 comma-separated seconds >= 0"
+            )
+        return delays
 
     @property
     def is_sqlite(self) -> bool:

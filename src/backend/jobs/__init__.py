@@ -19,7 +19,7 @@ import this package; it never reaches Quart.
 
 from backend.jobs.context import JobContext, JobRun
 from backend.jobs.errors import JobFailed
-from backend.jobs.queue import enqueue
+from backend.jobs.queue import enqueue, enqueue_many
 from backend.jobs.registry import UnknownJobKind, exponential_backoff, job_kind
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "JobRun",
     "UnknownJobKind",
     "enqueue",
+    "enqueue_many",
     "exponential_backoff",
     "job_kind",
 ]

@@ -47,6 +47,12 @@ def run_jobs_here(app: Quart, concurrency: int) -> None:
     app.extensions[_CONCURRENCY] = concurrency
 
 
+def runs_jobs(app: Quart) -> bool:
+    """Whether this process runs jobs once it serves (read it while serving)."""
+    concurrency: int = app.extensions.get(_CONCURRENCY, 0)
+    return concurrency > 0 and extensions.database(app).engine is not None
+
+
 def init_app(app: Quart) -> None:
     """Run jobs in this process while it serves (unless `JOB_CONCURRENCY=0`)."""
     settings: Settings = app.extensions["settings"]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from pydantic import BaseModel
 
 if TYPE_CHECKING:
+    from backend.config import Settings
     from backend.jobs.context import JobContext
 
 P = TypeVar("P", bound=BaseModel)
@@ -40,6 +41,18 @@ class JobKind(Generic[P]):
     # A run longer than this fails (and is retried): a hung handler must not
     # hold a worker slot forever.
     timeout: float
+    # A backoff read from the settings (webhooks' WEBHOOK_RETRY_SCHEDULE);
+    # when given, it replaces `backoff`.
+    configured_backoff: Callable[[Settings], Backoff] | None = None
+    # At most this many of the kind's jobs sharing a `concurrency_key` run at
+    # once in one process; None: no bound (the key is ignored).
+    concurrency_limit: int | None = None
+
+    def retry_delay(self, attempt: int, settings: Settings) -> float:
+        """Seconds before retry `attempt` (1 = after the first failure)."""
+        if self.configured_backoff is not None:
+            return self.configured_backoff(settings)(attempt)
+        return self.backoff(attempt)
 
 
 class UnknownJobKind(LookupError):
@@ -56,6 +69,8 @@ def job_kind(
     max_attempts: int = 10,
     backoff: Backoff | None = None,
     timeout: float = 300.0,
+    configured_backoff: Callable[[Settings], Backoff] | None = None,
+    concurrency_limit: int | None = None,
 ) -> Callable[[Handler[P]], Handler[P]]:
     """Register the decorated coroutine as the handler of kind `name`.
 
@@ -63,9 +78,15 @@ def job_kind(
     that ran out, so each must be idempotent: its effect keyed by something
     stable (a conditional update, a unique row, a message id the receiver
     dedupes on).
+
+    With `concurrency_limit`, each process runs at most that many of the
+    kind's jobs with one `concurrency_key` (given at enqueue) at a time; the
+    others wait in the queue, unclaimed, for any process with room for them.
     """
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
+    if concurrency_limit is not None and concurrency_limit < 1:
+        raise ValueError("concurrency_limit must be at least 1")
 
     def register(handler: Handler[P]) -> Handler[P]:
         if name in _KINDS:
@@ -77,6 +98,8 @@ def job_kind(
             max_attempts,
             backoff or exponential_backoff(),
             timeout,
+            configured_backoff,
+            concurrency_limit,
         )
         return handler
 

@@ -6,6 +6,12 @@ it, or for at most `POLL_SECONDS` (scheduled jobs, SQLite's other workers,
 and a NOTIFY lost while the listening connection was down). While jobs run,
 their leases are extended; a process that dies stops extending them, and
 after `JOB_LEASE` another process claims the job again.
+
+Jobs of a kind with a `concurrency_limit` count against their
+`concurrency_key`: a key with that many jobs running here is excluded from
+the claim's SQL, and the rare extra job one claim still takes of a key (it
+took several of it at once) is released in the same transaction, unrun and
+its attempt not spent, so it never waits in a slot or comes back later.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -58,6 +65,9 @@ class JobRunner:
         self._wake = asyncio.Event()
         self._draining = False
         self._running: dict[int, asyncio.Task[None]] = {}
+        # Running jobs per concurrency key, and each key's limit (its kind's).
+        self._keys: Counter[str] = Counter()
+        self._key_limits: dict[str, int] = {}
         self._loop_task: asyncio.Task[None] | None = None
         self._schedule = periodic.Scheduler(settings)
 
@@ -118,22 +128,52 @@ class JobRunner:
                 async with asyncio.timeout(POLL_SECONDS):
                     await self._wake.wait()
 
+    def _full_keys(self) -> list[str]:
+        return [key for key, n in self._keys.items() if n >= self._key_limits[key]]
+
     async def _claim(self) -> int:
+        """Claim and start jobs for the free slots; how many started."""
         free = self.concurrency - self.busy
         if free <= 0 or self._draining:
             return 0
+        full = self._full_keys()
         async with self.database.session(readonly=True) as session:
-            if not await queue.any_claimable(session):
+            if not await queue.any_claimable(session, full_keys=full):
                 return 0
         async with self.database.session() as session:
             jobs = await queue.claim(
-                session, worker=self.worker_id, limit=free, lease=self.lease
+                session,
+                worker=self.worker_id,
+                limit=free,
+                lease=self.lease,
+                full_keys=full,
             )
-        for job in jobs:
+            starting, excess = self._within_limits(jobs)
+            await queue.release(
+                session, worker=self.worker_id, job_ids=[job.id for job in excess]
+            )
+        for job in starting:
             self._running[job.id] = asyncio.create_task(
                 self._run(job), name=f"job-{job.id}"
             )
-        return len(jobs)
+        return len(starting)
+
+    def _within_limits(self, jobs: Sequence[Job]) -> tuple[list[Job], list[Job]]:
+        """The jobs to start (counted against their keys), and those over a limit."""
+        starting: list[Job] = []
+        excess: list[Job] = []
+        for job in jobs:
+            key = job.concurrency_key
+            limit = _limit_of(job.kind) if key is not None else None
+            if key is None or limit is None:
+                starting.append(job)
+            elif self._keys[key] >= limit:
+                excess.append(job)
+            else:
+                self._keys[key] += 1
+                self._key_limits[key] = limit
+                starting.append(job)
+        return starting, excess
 
     async def _run(self, job: Job) -> None:
         started = time.monotonic()
@@ -147,9 +187,19 @@ class JobRunner:
             logger.warning("could not record job %d's outcome", job.id, exc_info=True)
         finally:
             self._running.pop(job.id, None)
+            self._count_finished(job)
             self._wake.set()  # a slot is free
         if self._on_finished is not None:
             self._on_finished(job.kind, state, time.monotonic() - started)
+
+    def _count_finished(self, job: Job) -> None:
+        key = job.concurrency_key
+        if key is None or key not in self._keys:
+            return
+        self._keys[key] -= 1
+        if self._keys[key] <= 0:
+            del self._keys[key]
+            del self._key_limits[key]
 
     async def _execute(self, job: Job, run: JobRun) -> str:
         """Run the handler and record the outcome; returns the job's new state."""
@@ -184,7 +234,7 @@ class JobRunner:
         )
         retry_in = None
         if run.attempt < run.max_attempts and not isinstance(error, UnknownJobKind):
-            retry_in = get_kind(job.kind).backoff(run.attempt)
+            retry_in = get_kind(job.kind).retry_delay(run.attempt, self.settings)
         async with self.database.session() as session:
             await queue.mark_failed(
                 session,
@@ -195,3 +245,10 @@ class JobRunner:
                 retry_in=retry_in,
             )
         return "dead" if retry_in is None else "queued"
+
+
+def _limit_of(kind: str) -> int | None:
+    try:
+        return get_kind(kind).concurrency_limit
+    except UnknownJobKind:
+        return None  # runs, and fails as unknown

@@ -10,8 +10,10 @@ from backend.models.order import ORDER_STATUSES, IdempotencyKey, Order, OrderIte
 from backend.models.order_event import OrderEvent
 from backend.models.product import Product
 from backend.models.user import AuthSession, RefreshToken, User
+from backend.models.webhook import DELIVERY_STATUSES, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "DELIVERY_STATUSES",
     "JOB_STATES",
     "ORDER_STATUSES",
     "AuthSession",
@@ -25,4 +27,6 @@ __all__ = [
     "RefreshToken",
     "RetentionMark",
     "User",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -33,6 +33,9 @@ class Job(TimestampMixin, Base):
     locked_until: Mapped[datetime | None]
     # Enqueueing a key that exists is a no-op: periodic jobs use one per period.
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # Jobs sharing a key run at most their kind's `concurrency_limit` at once
+    # per process (webhooks: one key per endpoint); None is unlimited.
+    concurrency_key: Mapped[str | None] = mapped_column(String(200))
     last_error: Mapped[str | None] = mapped_column(Text)
     finished_at: Mapped[datetime | None]
 
