@@ -1,4 +1,4 @@
-"""Route guards: `login_required` and `admin_required`: the way to guard routes."""
+"""Route guards: `login_required`, `admin_required` and `verified_email_required`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import ParamSpec, TypeVar
 from quart import current_app, g, request
 from quart_schema import security_scheme
 
+from backend.config import Settings
 from backend.db import get_session
 from backend.errors import NotAuthenticated, PermissionDenied
 from backend.models import User
@@ -80,3 +81,21 @@ def admin_required(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]
         return await view(*args, **kwargs)
 
     return security_scheme(BEARER)(wrapper)
+
+
+def verified_email_required(
+    view: Callable[P, Awaitable[R]],
+) -> Callable[P, Awaitable[R]]:
+    """Under `login_required`: with `REQUIRE_VERIFIED_EMAIL`, 403 for an
+    unverified address."""
+
+    @wraps(view)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        settings: Settings = current_app.extensions["settings"]
+        if settings.require_verified_email and not current_user().email_verified:
+            raise PermissionDenied(
+                "Verify your email address first.", code="email_not_verified"
+            )
+        return await view(*args, **kwargs)
+
+    return wrapper

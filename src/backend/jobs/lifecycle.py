@@ -6,7 +6,11 @@ from collections.abc import AsyncGenerator
 
 from quart import Quart
 
-from backend import events, serving
+from backend import (
+    account_mail,  # noqa: F401 - registers its kind
+    events,
+    serving,
+)
 from backend.config import Settings
 from backend.db import get_database
 from backend.jobs import builtin, cleanup  # noqa: F401 - registers their kinds

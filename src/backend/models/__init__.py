@@ -1,5 +1,6 @@
 """Every model, imported so `Base.metadata` is complete (Alembic reads it)."""
 
+from backend.models.account_token import ACCOUNT_TOKEN_PURPOSES, AccountToken
 from backend.models.base import Base
 from backend.models.event import OrderEvent
 from backend.models.job import JOB_STATES, Job, RetentionMark
@@ -8,8 +9,10 @@ from backend.models.product import Product
 from backend.models.user import AuthSession, RefreshToken, User
 
 __all__ = [
+    "ACCOUNT_TOKEN_PURPOSES",
     "JOB_STATES",
     "ORDER_STATUSES",
+    "AccountToken",
     "AuthSession",
     "Base",
     "IdempotencyKey",

@@ -21,3 +21,7 @@ blueprints += [order_events.blueprint]
 from backend.api.v1 import admin_jobs  # noqa: E402
 
 blueprints += [admin_jobs.blueprint]
+
+from backend.api.v1 import accounts  # noqa: E402
+
+blueprints += [accounts.blueprint]

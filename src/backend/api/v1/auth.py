@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, Response, request
+from quart import Blueprint, Response, current_app, request
 from quart_schema import document_response, tag, validate_request, validate_response
 
 from backend.auth import (
@@ -79,6 +79,7 @@ async def register(data: RegisterIn) -> tuple[AuthOut, int]:
     user = await users.register_user(
         session,
         hasher=get_hasher(),
+        settings=current_app.extensions["settings"],
         **data.model_dump(exclude={"password_confirm"}),
     )
     issued = await auth.start_session(session, tokens=get_tokens(), user=user)

@@ -14,7 +14,12 @@ from quart_schema import (
 )
 from werkzeug.datastructures import Headers
 
-from backend.auth import admin_required, current_user, login_required
+from backend.auth import (
+    admin_required,
+    current_user,
+    login_required,
+    verified_email_required,
+)
 from backend.db import get_session
 from backend.schemas.common import Problem
 from backend.schemas.order import (
@@ -33,10 +38,12 @@ blueprint = Blueprint("orders", __name__, url_prefix="/orders")
 
 @blueprint.post("")
 @login_required
+@verified_email_required
 @validate_headers(IdempotencyHeaders)
 @validate_request(OrderCreate)
 @validate_response(OrderOut, 201)
 @validate_response(Problem, 401)
+@validate_response(Problem, 403)
 @validate_response(Problem, 404)
 @validate_response(Problem, 409)
 @validate_response(Problem, 422)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from quart import Blueprint
+from quart import Blueprint, current_app
 from quart_schema import (
     document_response,
     tag,
@@ -36,6 +36,7 @@ async def create_user(data: UserCreate) -> tuple[UserOut, int]:
     user = await users.register_user(
         get_session(),
         hasher=get_hasher(),
+        settings=current_app.extensions["settings"],
         **data.model_dump(exclude={"password_confirm"}),
     )
     return UserOut.model_validate(user), 201
@@ -93,6 +94,7 @@ async def update_user(user_id: int, data: UserUpdate) -> UserOut:
         actor=current_user(),
         user_id=user_id,
         changes=data.model_dump(exclude_unset=True),
+        settings=current_app.extensions["settings"],
     )
     return UserOut.model_validate(user)
 
