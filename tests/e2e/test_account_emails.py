@@ -217,7 +217,7 @@ async def test_reset_answers_alike_and_never_waits_on_mail(
                 answers.append(
                     (
                         response.status_code,
-                        response.content,
+                        response.json(),
                         sorted(
                             (k, v)
                             for k, v in response.headers.items()
@@ -225,7 +225,7 @@ async def test_reset_answers_alike_and_never_waits_on_mail(
                         ),
                     )
                 )
-        assert answers[0][:2] == (202, b'{"status":"accepted"}')
+        assert answers[0][:2] == (202, {"status": "accepted"})
         assert answers[0] == answers[1] == answers[2]
         engine = create_async_engine(url, poolclass=NullPool)
         try:
