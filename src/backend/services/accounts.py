@@ -189,9 +189,7 @@ async def verify_email(session: AsyncSession, *, token: str) -> User:
     """Mark the address the token was sent to as the user's, verified."""
     found = await _find(session, VERIFICATION, token)
     await _redeem(session, found, email_verified=True)
-    user = await session.get(User, found.user_id, populate_existing=True)
-    assert user is not None  # just updated in this transaction
-    return user
+    return await session.get_one(User, found.user_id, populate_existing=True)
 
 
 async def void_account_tokens(
