@@ -9,8 +9,8 @@ import pytest
 from quart import Quart
 from sqlalchemy import select, update
 
+from backend import extensions
 from backend.account_mail import TokenEmail, send_token_email
-from backend.db import get_database
 from backend.jobs import JobContext, JobFailed, JobRun, cleanup
 from backend.mail import EmailSender, LoggingSender, OutboxSender
 from backend.models import AccountToken, Job
@@ -22,12 +22,12 @@ from tests.support.factories import make_user
 
 
 def context(app: Quart, sender: EmailSender, **overrides: object) -> JobContext:
-    settings = app.extensions["settings"]
+    settings = extensions.settings(app)
     if overrides:
         settings = make_settings(settings.database_url, **overrides)
     return JobContext(
         settings=settings,
-        database=get_database(app),
+        database=extensions.database(app),
         sender=sender,
         run=JobRun(id=1, kind="account_email", attempt=1, max_attempts=60),
     )
@@ -35,10 +35,10 @@ def context(app: Quart, sender: EmailSender, **overrides: object) -> JobContext:
 
 async def queued_reset(app: Quart) -> tuple[TokenEmail, str]:
     """A reset requested for a new user: the job's payload and the token's hash."""
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         user = await make_user(session, app)
         await accounts.request_password_reset(
-            session, settings=app.extensions["settings"], email=user.email
+            session, settings=extensions.settings(app), email=user.email
         )
         job = await session.scalar(select(Job).where(Job.kind == "account_email"))
     assert job is not None
@@ -79,7 +79,7 @@ async def test_the_logging_sender_never_logs_the_token(
 
 async def test_a_void_token_is_not_mailed(app: Quart) -> None:
     payload, token_hash = await queued_reset(app)
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         await session.execute(
             update(AccountToken)
             .where(AccountToken.token_hash == token_hash)
@@ -104,7 +104,7 @@ async def test_a_rotated_secret_key_fails_safely(app: Quart) -> None:
 
 
 async def test_cleanup_deletes_used_and_expired_tokens_only(app: Quart) -> None:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         user = await make_user(session, app)
         now = utcnow()
         for n, (expires, used) in enumerate(

@@ -18,15 +18,15 @@ from quart.typing import TestClientProtocol as Client
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backend import create_app
+from backend import extensions
+from backend.app import create_app
 from backend.config import Settings
-from backend.db import get_database
 from backend.models import AccountToken, Job, Order, User
 from backend.models.base import utcnow
 from backend.security.account_tokens import hash_token, unseal
-from tests.api.helpers import PASSWORD, bearer, login, new_account, problem, register
+from tests.api.helpers import PASSWORD, login, new_account, problem, register
 from tests.conftest import make_settings
-from tests.support.factories import make_product
+from tests.support.factories import bearer, make_product
 
 NEW_PASSWORD = "Brand-New-Pass-77"
 RESET = "/api/v1/auth/password-reset"
@@ -47,7 +47,7 @@ def settings(database_url: str) -> Settings:
 
 
 async def token_jobs(app: Quart) -> list[dict[str, Any]]:
-    async with get_database(app).session(readonly=True) as session:
+    async with extensions.database(app).session(readonly=True) as session:
         jobs = await session.scalars(
             select(Job).where(Job.kind == "account_email").order_by(Job.id)
         )
@@ -61,7 +61,7 @@ async def emailed_token(app: Quart, to: str, purpose: str) -> str:
     ]
     assert payloads, f"no {purpose} email to {to}"
     token = unseal(
-        app.extensions["settings"].secret_key,
+        extensions.settings(app).secret_key,
         payloads[-1]["token_hash"],
         payloads[-1]["sealed"],
     )
@@ -89,7 +89,7 @@ async def test_reset_for_an_account_writes_a_token_and_its_email_job(
     assert response.headers["Cache-Control"] == "no-store"
     token = await emailed_token(app, user["email"], "password_reset")
     assert len(token) >= 43  # 256 random bits, URL-safe base64
-    async with get_database(app).session(readonly=True) as session:
+    async with extensions.database(app).session(readonly=True) as session:
         row = await session.scalar(
             select(AccountToken).where(AccountToken.purpose == "password_reset")
         )
@@ -109,7 +109,7 @@ async def test_reset_answers_the_same_without_an_active_account(
     other = (await register(client))["user"]
     if who == "deactivated":
         email = other["email"]
-        async with get_database(app).session() as session:
+        async with extensions.database(app).session() as session:
             await session.execute(
                 update(User).where(User.id == other["id"]).values(is_active=False)
             )
@@ -175,7 +175,7 @@ async def test_a_newer_reset_supersedes_the_older_token(
 
 
 async def _void(app: Quart, user_id: int, **values: Any) -> None:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         await session.execute(update(User).where(User.id == user_id).values(**values))
 
 
@@ -186,7 +186,7 @@ async def test_a_reset_token_is_void_once(
     user = (await register(client))["user"]
     token = await reset_token(app, client, user["email"])
     if change == "expired":
-        async with get_database(app).session() as session:
+        async with extensions.database(app).session() as session:
             await session.execute(
                 update(AccountToken).values(expires_at=utcnow() - timedelta(seconds=1))
             )
@@ -337,7 +337,7 @@ async def test_verification_tokens_last_the_configured_day(
     app: Quart, client: Client
 ) -> None:
     await register(client)
-    async with get_database(app).session(readonly=True) as session:
+    async with extensions.database(app).session(readonly=True) as session:
         row = await session.scalar(select(AccountToken))
     assert row is not None
     assert row.purpose == "email_verification"
@@ -358,7 +358,7 @@ def limited_app(database_url: str, connection: AsyncConnection) -> LimitedApp:
             **overrides,
         )
         app = create_app(settings)
-        get_database(app).bind(connection)
+        extensions.database(app).bind(connection)
         async with app.test_app():
             yield app
 
@@ -435,14 +435,14 @@ async def test_require_verified_email_guards_orders(
 ) -> None:
     async with limited_app(require_verified_email=required) as app:
         client = app.test_client()
-        async with get_database(app).session() as session:
+        async with extensions.database(app).session() as session:
             product = await make_product(session)
         body = await register(client)
         headers = bearer(body["access_token"])
         before = await _order(client, headers, product.id)
         if required:
             await problem(before, 403, "email_not_verified")
-            async with get_database(app).session(readonly=True) as session:
+            async with extensions.database(app).session(readonly=True) as session:
                 placed = await session.scalar(
                     select(func.count())
                     .select_from(Order)

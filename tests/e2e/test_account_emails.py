@@ -17,8 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from backend import create_app
-from backend.db import get_database
+from backend import extensions
+from backend.app import create_app
 from tests.conftest import make_settings
 from tests.support.factories import make_product
 from tests.support.server import LiveServer
@@ -291,7 +291,7 @@ async def test_reset_limits_hold_across_workers(
 
 async def _seed_product(url: str) -> int:
     app = create_app(make_settings(url))
-    async with app.test_app(), get_database(app).session() as session:
+    async with app.test_app(), extensions.database(app).session() as session:
         product = await make_product(session, stock=100)
         return product.id
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.account_mail import Purpose, queue_token_email
 from backend.config import Settings
-from backend.db import release_connection
+from backend.db.database import release_connection
 from backend.errors import BadRequest, Conflict
 from backend.jobs import cleanup
 from backend.jobs.context import JobContext
@@ -27,7 +27,7 @@ from backend.models import AccountToken, User
 from backend.models.base import utcnow
 from backend.security.account_tokens import NewToken, hash_token, new_token
 from backend.security.passwords import PasswordHasher
-from backend.services import auth
+from backend.services import logins
 
 RESET: Purpose = "password_reset"
 VERIFICATION: Purpose = "email_verification"
@@ -182,7 +182,7 @@ async def confirm_password_reset(
         password_hash=password_hash,
         token_version=User.token_version + 1,
     )
-    await auth.revoke_sessions(session, user_id=found.user_id)
+    await logins.revoke_login_sessions(session, user_id=found.user_id)
 
 
 async def verify_email(session: AsyncSession, *, token: str) -> User:

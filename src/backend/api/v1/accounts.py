@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, current_app
+from quart import Blueprint, Response
 from quart_schema import document_response, tag, validate_request, validate_response
 
-from backend.auth import current_user, get_hasher, login_required
-from backend.config import Settings
-from backend.db import get_session
-from backend.ratelimit import Limit, rate_exempt, rate_limit
+from backend import extensions
+from backend.db.request_scope import get_session
 from backend.schemas.auth import (
     Accepted,
     PasswordResetConfirmIn,
@@ -18,6 +16,8 @@ from backend.schemas.auth import (
 from backend.schemas.common import NoContent, Problem
 from backend.schemas.user import UserOut
 from backend.services import accounts
+from backend.web.guards import current_user, login_required
+from backend.web.ratelimit import Limit, rate_exempt, rate_limit
 
 blueprint = Blueprint("accounts", __name__, url_prefix="/auth")
 
@@ -40,11 +40,6 @@ RESEND_LIMIT = Limit(
 UNGUESSABLE = "tokens are 256 random bits; a password is hashed only for a valid one"
 
 
-def _settings() -> Settings:
-    settings: Settings = current_app.extensions["settings"]
-    return settings
-
-
 @blueprint.after_request
 async def _no_store(response: Response) -> Response:
     # Personal data must not be kept by caches or proxies.
@@ -62,7 +57,7 @@ async def _no_store(response: Response) -> Response:
 async def request_password_reset(data: PasswordResetIn) -> tuple[Accepted, int]:
     """Email a reset link if an active account has this email (same answer if not)."""
     await accounts.request_password_reset(
-        get_session(), settings=_settings(), email=data.email
+        get_session(), settings=extensions.settings(), email=data.email
     )
     return Accepted(), 202
 
@@ -79,7 +74,7 @@ async def confirm_password_reset(data: PasswordResetConfirmIn) -> tuple[str, int
     """Set a new password with a reset token; every session of the user ends."""
     await accounts.confirm_password_reset(
         get_session(),
-        hasher=get_hasher(),
+        hasher=extensions.hasher(),
         token=data.token,
         new_password=data.new_password,
     )
@@ -110,6 +105,6 @@ async def verify_email(data: VerifyEmailIn) -> UserOut:
 async def resend_verification() -> tuple[Accepted, int]:
     """Send a new verification email to your address; older links stop working."""
     await accounts.resend_verification(
-        get_session(), settings=_settings(), user=current_user()
+        get_session(), settings=extensions.settings(), user=current_user()
     )
     return Accepted(), 202
