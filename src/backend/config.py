@@ -78,6 +78,12 @@ class Settings(BaseSettings):
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     smtp_url: str | None = None
     mail_from: str = "shop@localhost"
+    # Base of the links in emails (a front end's pages, not this API).
+    public_base_url: str = "http://127.0.0.1:5000"
+    password_reset_ttl: int = Field(default=3600, gt=0)
+    email_verification_ttl: int = Field(default=24 * 3600, gt=0)
+    rate_limit_password_reset: str = "5/hour"
+    require_verified_email: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     password_hash_concurrency: int = Field(
@@ -143,6 +149,7 @@ class Settings(BaseSettings):
         RateLimit.parse(self.rate_limit_login)
         RateLimit.parse(self.rate_limit_register)
         _ = self.webhook_retry_delays
+        RateLimit.parse(self.rate_limit_password_reset)
         if self.app_env != "production":
             return self
         for name in ("secret_key", "jwt_secret_key"):
@@ -192,3 +199,7 @@ class Settings(BaseSettings):
     @cached_property
     def register_limit(self) -> RateLimit:
         return RateLimit.parse(self.rate_limit_register)
+
+    @cached_property
+    def password_reset_limit(self) -> RateLimit:
+        return RateLimit.parse(self.rate_limit_password_reset)

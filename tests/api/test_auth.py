@@ -29,6 +29,7 @@ USER_FIELDS = {
     "id",
     "username",
     "email",
+    "email_verified",
     "first_name",
     "last_name",
     "is_active",
@@ -145,7 +146,8 @@ async def test_register_queues_the_welcome_email_as_a_job(
     async with extensions.database(app).session(readonly=True) as session:
         queued = (await session.scalars(select(Job))).all()
     assert [(job.kind, job.payload["to"]) for job in queued] == [
-        ("send_email", "welcome@example.com")
+        ("send_email", "welcome@example.com"),
+        ("account_email", "welcome@example.com"),
     ]
     assert body["user"]["username"] in queued[0].payload["body"]
 

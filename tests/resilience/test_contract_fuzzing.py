@@ -101,7 +101,11 @@ async def fuzz_target(
     async with app.test_app():
         headers = await _seed(app)
     # Rate limits off: the fuzzer should reach validation, not a 429 wall.
-    env = {"RATE_LIMIT_LOGIN": "0", "RATE_LIMIT_REGISTER": "0"}
+    env = {
+        "RATE_LIMIT_LOGIN": "0",
+        "RATE_LIMIT_REGISTER": "0",
+        "RATE_LIMIT_PASSWORD_RESET": "0",
+    }
     server = LiveServer(url, workers=2, env=env)
     server.start(Path(tmp_path_factory.mktemp("fuzz")))
     healer = Healer(url)

@@ -41,6 +41,7 @@ async def test_register_user_queues_the_welcome_email_in_its_transaction(
         user = await users.register_user(
             session,
             hasher=extensions.hasher(app),
+            settings=extensions.settings(app),
             username="welcomed",
             email="Welcomed@Example.com",
             password=DEFAULT_PASSWORD,
@@ -48,7 +49,8 @@ async def test_register_user_queues_the_welcome_email_in_its_transaction(
         queued = (await session.scalars(select(Job))).all()
     assert user.email == "welcomed@example.com"
     assert [(job.kind, job.payload["to"]) for job in queued] == [
-        ("send_email", "welcomed@example.com")
+        ("send_email", "welcomed@example.com"),
+        ("account_email", "welcomed@example.com"),
     ]
 
 
@@ -58,10 +60,18 @@ async def test_update_user_applies_only_the_role_allow_list(app: Quart) -> None:
         admin = await make_user(session, app, is_admin=True)
         with pytest.raises(PermissionDenied):
             await users.update_user(
-                session, actor=alice, user_id=alice.id, changes={"is_admin": True}
+                session,
+                actor=alice,
+                user_id=alice.id,
+                changes={"is_admin": True},
+                settings=extensions.settings(app),
             )
         await users.update_user(
-            session, actor=admin, user_id=alice.id, changes={"is_admin": True}
+            session,
+            actor=admin,
+            user_id=alice.id,
+            changes={"is_admin": True},
+            settings=extensions.settings(app),
         )
         assert alice.is_admin
 

@@ -6,7 +6,11 @@ from collections.abc import AsyncGenerator
 
 from quart import Quart
 
-from backend import events, extensions
+from backend import (
+    account_mail,  # noqa: F401 - registers its kind
+    events,
+    extensions,
+)
 from backend.config import Settings
 from backend.jobs import builtin, cleanup  # noqa: F401 - registers their kinds
 from backend.jobs.queue import NOTIFY_CHANNEL

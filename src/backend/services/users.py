@@ -8,12 +8,13 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.config import Settings
 from backend.db.database import release_connection
 from backend.errors import Conflict, NotFound, PermissionDenied
 from backend.mail import queue_email, welcome_email
 from backend.models import User
 from backend.security.passwords import PasswordHasher
-from backend.services import logins
+from backend.services import accounts, logins
 from backend.services.pagination import PageResult, paginate
 from backend.services.search import LIKE_ESCAPE, contains_pattern
 
@@ -64,11 +65,13 @@ async def create_user(
 
 
 async def register_user(
-    session: AsyncSession, *, hasher: PasswordHasher, **fields: Any
+    session: AsyncSession, *, hasher: PasswordHasher, settings: Settings, **fields: Any
 ) -> User:
-    """Create a user; the welcome email is sent if, and once, this commits."""
+    """Create a user; the welcome and verification emails go if, and once, this
+    commits."""
     user = await create_user(session, hasher=hasher, **fields)
     await queue_email(session, welcome_email(to=user.email, username=user.username))
+    await accounts.send_verification(session, settings=settings, user=user)
     return user
 
 
@@ -121,17 +124,29 @@ async def list_users(
 
 
 async def update_user(
-    session: AsyncSession, *, actor: User, user_id: int, changes: dict[str, Any]
+    session: AsyncSession,
+    *,
+    actor: User,
+    user_id: int,
+    changes: dict[str, Any],
+    settings: Settings,
 ) -> User:
-    """Apply `changes` if every field is in the actor's allow-list, else 403."""
+    """Apply `changes` if every field is in the actor's allow-list, else 403.
+
+    A new email is unverified until the verification sent to it is redeemed.
+    """
     user = await get_visible_user(session, actor=actor, user_id=user_id)
     allowed = ADMIN_WRITABLE if actor.is_admin else USER_WRITABLE
     refused = sorted(set(changes) - allowed)
     if refused:
         raise PermissionDenied(f"You may not change {', '.join(refused)}.")
+    previous_email = user.email
     for field in sorted(allowed & set(changes)):
         setattr(user, field, changes[field])
     await _flush_unique(session)
+    if user.email != previous_email:
+        user.email_verified = False
+        await accounts.send_verification(session, settings=settings, user=user)
     if changes.get("is_active") is False:
         await _end_every_session(session, user)
     return user

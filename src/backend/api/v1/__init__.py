@@ -25,3 +25,7 @@ blueprints += [admin_jobs.blueprint]
 from backend.api.v1 import webhooks  # noqa: E402
 
 blueprints += [webhooks.blueprint]
+
+from backend.api.v1 import accounts  # noqa: E402
+
+blueprints += [accounts.blueprint]

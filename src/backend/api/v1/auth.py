@@ -78,6 +78,7 @@ async def register(data: RegisterIn) -> tuple[AuthOut, int]:
     user = await users.register_user(
         session,
         hasher=extensions.hasher(),
+        settings=extensions.settings(),
         **data.model_dump(exclude={"password_confirm"}),
     )
     issued = await logins.start_login_session(

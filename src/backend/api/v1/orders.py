@@ -27,17 +27,24 @@ from backend.schemas.order import (
     OrderStatusUpdate,
 )
 from backend.services import orders
-from backend.web.guards import admin_required, current_user, login_required
+from backend.web.guards import (
+    admin_required,
+    current_user,
+    login_required,
+    verified_email_required,
+)
 
 blueprint = Blueprint("orders", __name__, url_prefix="/orders")
 
 
 @blueprint.post("")
 @login_required
+@verified_email_required
 @validate_headers(IdempotencyHeaders)
 @validate_request(OrderCreate)
 @validate_response(OrderOut, 201)
 @validate_response(Problem, 401)
+@validate_response(Problem, 403)
 @validate_response(Problem, 404)
 @validate_response(Problem, 409)
 @validate_response(Problem, 422)

@@ -37,6 +37,7 @@ async def create_user(data: UserCreate) -> tuple[UserOut, int]:
     user = await users.register_user(
         get_session(),
         hasher=extensions.hasher(),
+        settings=extensions.settings(),
         **data.model_dump(exclude={"password_confirm"}),
     )
     return UserOut.model_validate(user), 201
@@ -94,6 +95,7 @@ async def update_user(user_id: int, data: UserUpdate) -> UserOut:
         actor=current_user(),
         user_id=user_id,
         changes=data.model_dump(exclude_unset=True),
+        settings=extensions.settings(),
     )
     return UserOut.model_validate(user)
 
