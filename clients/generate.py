@@ -24,7 +24,7 @@ DEFAULT_OUTPUT = HERE / "python"
 
 
 def openapi_document() -> dict[str, Any]:
-    from backend import create_app
+    from backend.app import create_app
     from backend.config import Settings
 
     app = create_app(Settings(app_env="testing", database_url="sqlite+aiosqlite://"))
@@ -38,6 +38,7 @@ def openapi_document() -> dict[str, Any]:
 
 
 def generate(output: Path) -> None:
+    output = output.resolve()  # the generator runs in a scratch directory
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     with tempfile.TemporaryDirectory() as scratch:

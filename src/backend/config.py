@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     cors_origins: str | None = None
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     smtp_url: str | None = None
+    mail_from: str = "shop@localhost"
+    # Base of the links in emails (a front end's pages, not this API).
+    public_base_url: str = "http://127.0.0.1:5000"
+    password_reset_ttl: int = Field(default=3600, gt=0)
+    email_verification_ttl: int = Field(default=24 * 3600, gt=0)
+    rate_limit_password_reset: str = "5/hour"
+    require_verified_email: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     password_hash_concurrency: int = Field(
@@ -94,7 +101,7 @@ class Settings(BaseSettings):
     ws_max_connections_per_user: int = Field(default=20, gt=0)
 
     # Product responses cached per worker (0 turns the cache off); changes made
-    # outside the service are seen within the TTL (see backend.product_cache).
+    # outside the service are seen within the TTL (see backend.web.product_cache).
     product_cache_size: int = Field(default=20_000, ge=0)
     product_cache_ttl: float = Field(default=300.0, gt=0)
 
@@ -111,10 +118,38 @@ class Settings(BaseSettings):
     db_idle_in_transaction_timeout_ms: int = Field(default=30_000, gt=0)
     sqlite_busy_timeout_ms: int = Field(default=5_000, gt=0)
 
+    # Durable jobs (see backend.jobs): slots per process (0: this process runs
+    # none), the lease after which a dead process's job runs again, how long a
+    # draining process waits for running jobs, and retention.
+    job_concurrency: int = Field(default=4, ge=0)
+    job_lease: int = Field(default=60, ge=5)
+    job_drain_timeout: float = Field(default=10.0, ge=0)
+    job_retention: int = Field(default=7 * 24 * 3600, gt=0)
+    cleanup_interval: int = Field(default=300, gt=0)
+    event_retention: int = Field(default=30 * 24 * 3600, gt=0)
+    # Bearer token for /metrics; unset: open in development, 404 in production.
+    metrics_token: str | None = None
+    # false: no /metrics and no per-request recording (`make bench` measures
+    # read-one both ways to keep what metrics cost in view).
+    metrics_enabled: bool = True
+
+    # Webhooks (see backend.webhooks): a delivery's HTTP timeout (the delivery
+    # kind's job timeout is 60 s, so it must stay below that), the retry
+    # schedule in seconds, how long an endpoint may fail before it is disabled,
+    # how long a rotated-out secret still signs, and whether URLs may point at
+    # loopback or private addresses (off everywhere unless set: SSRF).
+    webhook_timeout: float = Field(default=10.0, gt=0, le=50)
+    webhook_retry_schedule: str = "5,300,1800,7200,18000,36000,36000"
+    webhook_disable_after: int = Field(default=432_000, gt=0)
+    webhook_secret_overlap: int = Field(default=86_400, ge=0)
+    webhook_allow_private: bool = False
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         RateLimit.parse(self.rate_limit_login)
         RateLimit.parse(self.rate_limit_register)
+        _ = self.webhook_retry_delays
+        RateLimit.parse(self.rate_limit_password_reset)
         if self.app_env != "production":
             return self
         for name in ("secret_key", "jwt_secret_key"):
@@ -130,6 +165,20 @@ class Settings(BaseSettings):
         ):
             raise ValueError("DATABASE_URL must be set in production")
         return self
+
+    @cached_property
+    def webhook_retry_delays(self) -> tuple[float, ...]:
+        """`WEBHOOK_RETRY_SCHEDULE` parsed: one delay per retry, in seconds."""
+        try:
+            parts = self.webhook_retry_schedule.split(",")
+            delays = tuple(float(part) for part in parts)
+        except ValueError:
+            delays = ()
+        if not delays or any(delay < 0 for delay in delays) or len(delays) > 50:
+            raise ValueError(
+                "WEBHOOK_RETRY_SCHEDULE must be 1 to 50 comma-separated seconds >= 0"
+            )
+        return delays
 
     @property
     def is_sqlite(self) -> bool:
@@ -150,3 +199,7 @@ class Settings(BaseSettings):
     @cached_property
     def register_limit(self) -> RateLimit:
         return RateLimit.parse(self.rate_limit_register)
+
+    @cached_property
+    def password_reset_limit(self) -> RateLimit:
+        return RateLimit.parse(self.rate_limit_password_reset)

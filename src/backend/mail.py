@@ -1,38 +1,42 @@
-"""Outgoing email: one `EmailSender` interface, three backends, chosen by config.
+"""Outgoing email: queued as a durable job, sent by one `EmailSender`.
 
+`queue_email(session, email)` writes a `send_email` job in the caller's
+transaction, so a message goes out if and only if the change that caused it
+commits, and is retried (with backoff) until the mail server accepts it.
+
+The sender, chosen by config:
 - `LoggingSender` (default): writes the message to the log; nothing leaves.
-- `SmtpSender` (`SMTP_URL=smtp://user:pass@host:port`, `smtps://` for TLS):
-  sends through aiosmtplib, the maintained asyncio SMTP client.
-- `OutboxSender` (tests, `APP_ENV=testing`): keeps messages in a list.
-
-Services receive a `Mailer`, never build one: `mailer.send_later(message)`
-hands the send to a background task (Quart's `add_background_task`, which the
-app awaits at shutdown), so a request never waits on a mail server.
+- `SmtpSender` (`SMTP_URL=smtp://[user:pass@]host:port`, or `smtps://` for
+  TLS from the start): aiosmtplib, the maintained asyncio SMTP client. With
+  credentials, `smtp://` requires STARTTLS: a server that does not offer it
+  is an error, never a password sent in clear text.
+- `OutboxSender` (`APP_ENV=testing`): keeps messages in a list.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
-from quart import Quart, current_app
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
+from backend.jobs import JobContext, enqueue, exponential_backoff, job_kind
 
 logger = logging.getLogger(__name__)
-SENDER_ADDRESS = "shop@localhost"
+SMTP_TIMEOUT_SECONDS = 30
 
 
-@dataclass(frozen=True, slots=True)
-class Email:
-    to: str
-    subject: str
-    body: str
+class Email(BaseModel):
+    """One message; also the `send_email` job's payload."""
+
+    to: str = Field(max_length=320)
+    subject: str = Field(max_length=200)
+    body: str = Field(max_length=20_000)
 
 
 class EmailSender(Protocol):
@@ -53,17 +57,18 @@ class OutboxSender:
 
 
 class SmtpSender:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, sender_address: str) -> None:
         parts = urlsplit(url)
         self._tls = parts.scheme == "smtps"
         self._host = parts.hostname or "localhost"
         self._port = parts.port or (465 if self._tls else 25)
         self._user = unquote(parts.username) if parts.username else None
         self._password = unquote(parts.password) if parts.password else None
+        self._from = sender_address
 
     async def send(self, email: Email) -> None:
         message = EmailMessage()
-        message["From"], message["To"] = SENDER_ADDRESS, email.to
+        message["From"], message["To"] = self._from, email.to
         message["Subject"] = email.subject
         message.set_content(email.body)
         await aiosmtplib.send(
@@ -73,49 +78,41 @@ class SmtpSender:
             username=self._user,
             password=self._password,
             use_tls=self._tls,
-            timeout=30,
+            # None: STARTTLS when offered. With credentials it is required.
+            start_tls=True if self._user and not self._tls else None,
+            timeout=SMTP_TIMEOUT_SECONDS,
         )
 
 
 def sender_for(settings: Settings) -> EmailSender:
     if settings.smtp_url:
-        return SmtpSender(settings.smtp_url)
+        return SmtpSender(settings.smtp_url, sender_address=settings.mail_from)
     if settings.app_env == "testing":
         return OutboxSender()
     return LoggingSender()
 
 
-# Quart's `add_background_task(func, *args)`.
-Spawn = Callable[..., None]
+async def queue_email(session: AsyncSession, email: Email) -> None:
+    """Send `email` once the session's transaction commits (and only then)."""
+    await enqueue(session, "send_email", email)
 
 
-class Mailer:
-    """Sends mail in the background through one `EmailSender`."""
+# About a day of retries: 10 s, 20 s, ... capped at 30 min between attempts.
+@job_kind(
+    "send_email",
+    Email,
+    max_attempts=60,
+    backoff=exponential_backoff(base=10, cap=1800),
+    timeout=2 * SMTP_TIMEOUT_SECONDS,
+)
+async def send_email(context: JobContext, email: Email) -> None:
+    """Hand the message to the mail server; a refusal or outage is retried.
 
-    def __init__(self, sender: EmailSender) -> None:
-        self.sender = sender
-        self._spawn: Spawn | None = None
-
-    def init_app(self, app: Quart) -> None:
-        app.extensions["mail"] = self
-        self._spawn = app.add_background_task
-
-    def send_later(self, email: Email) -> None:
-        if self._spawn is None:
-            raise RuntimeError("Mailer.init_app has not been called")
-        self._spawn(self._deliver, email)
-
-    async def _deliver(self, email: Email) -> None:
-        try:
-            await self.sender.send(email)
-        except (aiosmtplib.SMTPException, OSError):
-            # A lost welcome email must not surface anywhere but the log.
-            logger.warning("could not send email to %s", email.to, exc_info=True)
-
-
-def get_mailer() -> Mailer:
-    mailer: Mailer = current_app.extensions["mail"]
-    return mailer
+    At least once: a crash after the server accepted the message and before
+    the job was marked done sends it again. The mail server is the only
+    place that could dedupe, and SMTP has no idempotency key.
+    """
+    await context.sender.send(email)
 
 
 def welcome_email(*, to: str, username: str) -> Email:

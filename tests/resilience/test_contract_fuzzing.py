@@ -37,8 +37,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from backend import create_app
-from backend.db import get_database
+from backend import extensions
+from backend.app import create_app
 from tests.conftest import make_settings
 from tests.support import databases
 from tests.support.factories import issue_access_token, make_product, make_user
@@ -83,7 +83,7 @@ class Healer:
 
 async def _seed(app: Quart) -> dict[str, dict[str, str]]:
     headers = {}
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         for role in ROLES:
             user = await make_user(
                 session, app, username=f"fuzz_{role}", is_admin=role == "admin"
@@ -107,7 +107,11 @@ async def fuzz_target(
     async with app.test_app():
         headers = await _seed(app)
     # Rate limits off: the fuzzer should reach validation, not a 429 wall.
-    env = {"RATE_LIMIT_LOGIN": "0", "RATE_LIMIT_REGISTER": "0"}
+    env = {
+        "RATE_LIMIT_LOGIN": "0",
+        "RATE_LIMIT_REGISTER": "0",
+        "RATE_LIMIT_PASSWORD_RESET": "0",
+    }
     server = LiveServer(url, workers=2, env=env)
     server.start(Path(tmp_path_factory.mktemp("fuzz")))
     healer = Healer(url)

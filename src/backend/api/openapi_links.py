@@ -25,6 +25,18 @@ LINKS: dict[str, tuple[int, str, tuple[str, ...]]] = {
         "user_id",
         ("users_get", "users_update", "users_update_put", "users_delete"),
     ),
+    "webhooks_create": (
+        201,
+        "endpoint_id",
+        (
+            "webhooks_get",
+            "webhooks_update",
+            "webhooks_delete",
+            "webhooks_rotate_secret",
+            "webhooks_list_deliveries",
+            "webhooks_redeliver",
+        ),
+    ),
 }
 
 

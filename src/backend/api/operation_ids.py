@@ -38,6 +38,21 @@ OPERATION_IDS: dict[str, str] = {
     "PATCH /api/v1/orders/{order_id}": "orders_update_status",
     "POST /api/v1/orders/{order_id}/cancel": "orders_cancel",
     "GET /api/v1/orders/events": "orders_list_events",
+    "POST /api/v1/auth/password-reset": "auth_password_reset",
+    "POST /api/v1/auth/password-reset/confirm": "auth_password_reset_confirm",
+    "POST /api/v1/auth/verify-email": "auth_verify_email",
+    "POST /api/v1/auth/verify-email/resend": "auth_verify_email_resend",
+    "GET /api/v1/admin/jobs": "jobs_list",
+    "GET /api/v1/admin/jobs/{job_id}": "jobs_get",
+    "POST /api/v1/admin/jobs/{job_id}/retry": "jobs_retry",
+    "GET /api/v1/webhooks": "webhooks_list",
+    "POST /api/v1/webhooks": "webhooks_create",
+    "GET /api/v1/webhooks/{endpoint_id}": "webhooks_get",
+    "PATCH /api/v1/webhooks/{endpoint_id}": "webhooks_update",
+    "DELETE /api/v1/webhooks/{endpoint_id}": "webhooks_delete",
+    "POST /api/v1/webhooks/{endpoint_id}/rotate-secret": "webhooks_rotate_secret",
+    "GET /api/v1/webhooks/{endpoint_id}/deliveries": "webhooks_list_deliveries",
+    "POST /api/v1/webhooks/{endpoint_id}/redeliver": "webhooks_redeliver",
 }
 
 

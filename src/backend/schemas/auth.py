@@ -13,6 +13,7 @@ from pydantic import (
 
 from backend.schemas.common import InputSchema
 from backend.schemas.user import (
+    Email,
     NewPassword,
     RawPassword,
     UserCreate,
@@ -49,6 +50,35 @@ class ChangePasswordIn(InputSchema):
     @classmethod
     def _confirmed(cls, value: str, info: ValidationInfo) -> str:
         return confirmation_matches(value, info, "new_password")
+
+
+# Issued tokens are 43 characters; the bound only keeps junk out of the hash.
+AccountTokenText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class PasswordResetIn(InputSchema):
+    email: Email
+
+
+class PasswordResetConfirmIn(InputSchema):
+    token: AccountTokenText
+    new_password: NewPassword
+    new_password_confirm: RawPassword
+
+    @field_validator("new_password_confirm")
+    @classmethod
+    def _confirmed(cls, value: str, info: ValidationInfo) -> str:
+        return confirmation_matches(value, info, "new_password")
+
+
+class VerifyEmailIn(InputSchema):
+    token: AccountTokenText
+
+
+class Accepted(BaseModel):
+    """202: the request was taken; what follows happens by email."""
+
+    status: Literal["accepted"] = "accepted"
 
 
 class TokenPair(BaseModel):

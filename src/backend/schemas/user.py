@@ -93,6 +93,7 @@ class UserOut(OutputSchema):
     id: int
     username: str
     email: str
+    email_verified: bool
     first_name: str | None
     last_name: str | None
     is_active: bool

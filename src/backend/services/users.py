@@ -8,13 +8,15 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db import release_connection
+from backend.config import Settings
+from backend.db.database import release_connection
 from backend.errors import Conflict, NotFound, PermissionDenied
-from backend.mail import Mailer, welcome_email
+from backend.mail import queue_email, welcome_email
 from backend.models import User
 from backend.security.passwords import PasswordHasher
-from backend.services import auth
+from backend.services import accounts, logins
 from backend.services.pagination import PageResult, paginate
+from backend.services.search import LIKE_ESCAPE, contains_pattern
 
 # What each role may write through PATCH/PUT /users/{id}; nothing else is ever set.
 USER_WRITABLE = frozenset({"email", "first_name", "last_name"})
@@ -63,11 +65,13 @@ async def create_user(
 
 
 async def register_user(
-    session: AsyncSession, *, hasher: PasswordHasher, mailer: Mailer, **fields: Any
+    session: AsyncSession, *, hasher: PasswordHasher, settings: Settings, **fields: Any
 ) -> User:
-    """Create a user and send the welcome email once the request is done."""
+    """Create a user; the welcome and verification emails go if, and once, this
+    commits."""
     user = await create_user(session, hasher=hasher, **fields)
-    mailer.send_later(welcome_email(to=user.email, username=user.username))
+    await queue_email(session, welcome_email(to=user.email, username=user.username))
+    await accounts.send_verification(session, settings=settings, user=user)
     return user
 
 
@@ -97,10 +101,6 @@ async def get_visible_user(session: AsyncSession, *, actor: User, user_id: int) 
     return await get_user(session, user_id)
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 async def list_users(
     session: AsyncSession,
     *,
@@ -111,11 +111,11 @@ async def list_users(
 ) -> PageResult[User]:
     statement: Select[Any] = select(User).order_by(User.id)
     if q:
-        pattern = f"%{_escape_like(q.lower())}%"
+        pattern = contains_pattern(q.lower())
         statement = statement.where(
             or_(
-                func.lower(User.username).like(pattern, escape="\\"),
-                User.email.like(pattern, escape="\\"),
+                func.lower(User.username).like(pattern, escape=LIKE_ESCAPE),
+                User.email.like(pattern, escape=LIKE_ESCAPE),
             )
         )
     if is_active is not None:
@@ -124,17 +124,29 @@ async def list_users(
 
 
 async def update_user(
-    session: AsyncSession, *, actor: User, user_id: int, changes: dict[str, Any]
+    session: AsyncSession,
+    *,
+    actor: User,
+    user_id: int,
+    changes: dict[str, Any],
+    settings: Settings,
 ) -> User:
-    """Apply `changes` if every field is in the actor's allow-list, else 403."""
+    """Apply `changes` if every field is in the actor's allow-list, else 403.
+
+    A new email is unverified until the verification sent to it is redeemed.
+    """
     user = await get_visible_user(session, actor=actor, user_id=user_id)
     allowed = ADMIN_WRITABLE if actor.is_admin else USER_WRITABLE
     refused = sorted(set(changes) - allowed)
     if refused:
         raise PermissionDenied(f"You may not change {', '.join(refused)}.")
+    previous_email = user.email
     for field in sorted(allowed & set(changes)):
         setattr(user, field, changes[field])
     await _flush_unique(session)
+    if user.email != previous_email:
+        user.email_verified = False
+        await accounts.send_verification(session, settings=settings, user=user)
     if changes.get("is_active") is False:
         await _end_every_session(session, user)
     return user
@@ -150,7 +162,7 @@ async def deactivate_user(session: AsyncSession, *, actor: User, user_id: int) -
 async def _end_every_session(session: AsyncSession, user: User) -> None:
     user.token_version += 1
     await session.flush()
-    await auth.revoke_sessions(session, user_id=user.id)
+    await logins.revoke_login_sessions(session, user_id=user.id)
 
 
 async def create_admin(

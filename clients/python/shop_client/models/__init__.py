@@ -5,12 +5,24 @@ from .auth_login_auth_out import AuthLoginAuthOut
 from .auth_login_login_in import AuthLoginLoginIn
 from .auth_logout_logout_in import AuthLogoutLogoutIn
 from .auth_me_user_out import AuthMeUserOut
+from .auth_password_reset_accepted import AuthPasswordResetAccepted
+from .auth_password_reset_confirm_password_reset_confirm_in import AuthPasswordResetConfirmPasswordResetConfirmIn
+from .auth_password_reset_password_reset_in import AuthPasswordResetPasswordResetIn
 from .auth_refresh_refresh_in import AuthRefreshRefreshIn
 from .auth_refresh_token_pair import AuthRefreshTokenPair
 from .auth_register_auth_out import AuthRegisterAuthOut
 from .auth_register_user_create import AuthRegisterUserCreate
+from .auth_verify_email_resend_accepted import AuthVerifyEmailResendAccepted
+from .auth_verify_email_user_out import AuthVerifyEmailUserOut
+from .auth_verify_email_verify_email_in import AuthVerifyEmailVerifyEmailIn
+from .delivery_out import DeliveryOut
 from .health_check_health_out import HealthCheckHealthOut
 from .health_ready_ready_out import HealthReadyReadyOut
+from .job_out import JobOut
+from .jobs_get_job_out import JobsGetJobOut
+from .jobs_list_job_page import JobsListJobPage
+from .jobs_list_state import JobsListState
+from .jobs_retry_job_out import JobsRetryJobOut
 from .order_event_out import OrderEventOut
 from .order_event_out_type import OrderEventOutType
 from .order_item_out import OrderItemOut
@@ -51,6 +63,20 @@ from .users_update_put_user_update import UsersUpdatePutUserUpdate
 from .users_update_user_out import UsersUpdateUserOut
 from .users_update_user_update import UsersUpdateUserUpdate
 from .validation_issue import ValidationIssue
+from .webhook_out import WebhookOut
+from .webhooks_create_webhook_create import WebhooksCreateWebhookCreate
+from .webhooks_create_webhook_create_event_types_item import WebhooksCreateWebhookCreateEventTypesItem
+from .webhooks_create_webhook_created import WebhooksCreateWebhookCreated
+from .webhooks_get_webhook_out import WebhooksGetWebhookOut
+from .webhooks_list_deliveries_delivery_page import WebhooksListDeliveriesDeliveryPage
+from .webhooks_list_deliveries_status import WebhooksListDeliveriesStatus
+from .webhooks_list_webhook_page import WebhooksListWebhookPage
+from .webhooks_redeliver_accepted import WebhooksRedeliverAccepted
+from .webhooks_redeliver_redeliver import WebhooksRedeliverRedeliver
+from .webhooks_rotate_secret_webhook_secret import WebhooksRotateSecretWebhookSecret
+from .webhooks_update_webhook_out import WebhooksUpdateWebhookOut
+from .webhooks_update_webhook_update import WebhooksUpdateWebhookUpdate
+from .webhooks_update_webhook_update_event_types_type_0_item import WebhooksUpdateWebhookUpdateEventTypesType0Item
 
 __all__ = (
     "AuthChangePasswordChangePasswordIn",
@@ -58,12 +84,24 @@ __all__ = (
     "AuthLoginLoginIn",
     "AuthLogoutLogoutIn",
     "AuthMeUserOut",
+    "AuthPasswordResetAccepted",
+    "AuthPasswordResetConfirmPasswordResetConfirmIn",
+    "AuthPasswordResetPasswordResetIn",
     "AuthRefreshRefreshIn",
     "AuthRefreshTokenPair",
     "AuthRegisterAuthOut",
     "AuthRegisterUserCreate",
+    "AuthVerifyEmailResendAccepted",
+    "AuthVerifyEmailUserOut",
+    "AuthVerifyEmailVerifyEmailIn",
+    "DeliveryOut",
     "HealthCheckHealthOut",
     "HealthReadyReadyOut",
+    "JobOut",
+    "JobsGetJobOut",
+    "JobsListJobPage",
+    "JobsListState",
+    "JobsRetryJobOut",
     "OrderEventOut",
     "OrderEventOutType",
     "OrderItemOut",
@@ -104,4 +142,18 @@ __all__ = (
     "UsersUpdateUserOut",
     "UsersUpdateUserUpdate",
     "ValidationIssue",
+    "WebhookOut",
+    "WebhooksCreateWebhookCreate",
+    "WebhooksCreateWebhookCreated",
+    "WebhooksCreateWebhookCreateEventTypesItem",
+    "WebhooksGetWebhookOut",
+    "WebhooksListDeliveriesDeliveryPage",
+    "WebhooksListDeliveriesStatus",
+    "WebhooksListWebhookPage",
+    "WebhooksRedeliverAccepted",
+    "WebhooksRedeliverRedeliver",
+    "WebhooksRotateSecretWebhookSecret",
+    "WebhooksUpdateWebhookOut",
+    "WebhooksUpdateWebhookUpdate",
+    "WebhooksUpdateWebhookUpdateEventTypesType0Item",
 )

@@ -16,6 +16,7 @@ class UsersCreateUserOut:
     Attributes:
         created_at (datetime.datetime):
         email (str):
+        email_verified (bool):
         first_name (None | str):
         id (int):
         is_active (bool):
@@ -27,6 +28,7 @@ class UsersCreateUserOut:
 
     created_at: datetime.datetime
     email: str
+    email_verified: bool
     first_name: None | str
     id: int
     is_active: bool
@@ -40,6 +42,8 @@ class UsersCreateUserOut:
         created_at = self.created_at.isoformat()
 
         email = self.email
+
+        email_verified = self.email_verified
 
         first_name: None | str
         first_name = self.first_name
@@ -63,6 +67,7 @@ class UsersCreateUserOut:
             {
                 "created_at": created_at,
                 "email": email,
+                "email_verified": email_verified,
                 "first_name": first_name,
                 "id": id,
                 "is_active": is_active,
@@ -81,6 +86,8 @@ class UsersCreateUserOut:
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
 
         email = d.pop("email")
+
+        email_verified = d.pop("email_verified")
 
         def _parse_first_name(data: object) -> None | str:
             if data is None:
@@ -109,6 +116,7 @@ class UsersCreateUserOut:
         users_create_user_out = cls(
             created_at=created_at,
             email=email,
+            email_verified=email_verified,
             first_name=first_name,
             id=id,
             is_active=is_active,

@@ -17,3 +17,15 @@ blueprints += [auth.blueprint, users.blueprint]
 from backend.api.v1 import order_events  # noqa: E402
 
 blueprints += [order_events.blueprint]
+
+from backend.api.v1 import admin_jobs  # noqa: E402
+
+blueprints += [admin_jobs.blueprint]
+
+from backend.api.v1 import webhooks  # noqa: E402
+
+blueprints += [webhooks.blueprint]
+
+from backend.api.v1 import accounts  # noqa: E402
+
+blueprints += [accounts.blueprint]

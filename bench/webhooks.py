@@ -1,0 +1,166 @@
+"""The `webhooks` scenario: orders at a steady rate, each event POSTed to a receiver.
+
+The receiver (in this process) answers 200 after 5 ms and notes when each
+`webhook-id` arrived; commit-to-receipt is that time minus the event's
+`occurred_at` (written at commit). Request latency is measured with and
+without an endpoint, at the same rate, to show webhooks cost requests nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import statistics
+import time
+from datetime import datetime
+
+import asyncpg
+import httpx
+
+from bench.report import Row
+from bench.server import Server
+
+RATE = 200.0
+EVENTS = 2_000
+RECEIVER_DELAY = 0.005
+
+
+class Receiver:
+    """HTTP/1.1 with keep-alive, just enough for the server's httpx client."""
+
+    def __init__(self) -> None:
+        self.arrived: dict[int, float] = {}
+        self.port = 0
+
+    async def start(self) -> asyncio.Server:
+        server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = server.sockets[0].getsockname()[1]
+        return server
+
+    async def _serve(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        try:
+            while True:
+                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+                pairs = (line.partition(":") for line in head.split("\r\n")[1:])
+                headers = {
+                    name.strip().lower(): value.strip() for name, _, value in pairs
+                }
+                await reader.readexactly(int(headers.get("content-length", "0")))
+                event_id = int(headers["webhook-id"].removeprefix("evt_"))
+                self.arrived.setdefault(event_id, time.time())
+                await asyncio.sleep(RECEIVER_DELAY)
+                writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+async def _orders(base: str, tokens: list[str], count: int) -> list[float]:
+    """POST `count` orders at RATE/s; each request's latency in ms (201s only)."""
+    latencies: list[float] = []
+
+    async def one(client: httpx.AsyncClient) -> None:
+        body = {"items": [{"product_id": random.randint(1, 10_000), "quantity": 1}]}
+        headers = {"Authorization": f"Bearer {random.choice(tokens)}"}
+        started = time.monotonic()
+        response = await client.post("/api/v1/orders", json=body, headers=headers)
+        if response.status_code == 201:
+            latencies.append((time.monotonic() - started) * 1000)
+
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        tasks, start = [], time.monotonic()
+        for n in range(count):
+            await asyncio.sleep(max(0.0, start + n / RATE - time.monotonic()))
+            tasks.append(asyncio.create_task(one(client)))
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return latencies
+
+
+async def _events_after(dsn: str, cursor: int) -> dict[int, datetime]:
+    connection = await asyncpg.connect(dsn)
+    try:
+        rows = await connection.fetch(
+            "SELECT id, occurred_at FROM order_event WHERE id > $1", cursor
+        )
+    finally:
+        await connection.close()
+    return {row["id"]: row["occurred_at"] for row in rows}
+
+
+async def _latest(dsn: str) -> int:
+    connection = await asyncpg.connect(dsn)
+    try:
+        return int(
+            await connection.fetchval("SELECT COALESCE(max(id), 0) FROM order_event")
+        )
+    finally:
+        await connection.close()
+
+
+async def _run(
+    base: str, dsn: str, tokens: list[str], admin: str, baseline_count: int
+) -> Row:
+    baseline = await _orders(base, tokens, baseline_count)
+    receiver = Receiver()
+    listening = await receiver.start()
+    async with httpx.AsyncClient(base_url=base, timeout=10) as client:
+        response = await client.post(
+            "/api/v1/webhooks",
+            json={"url": f"http://127.0.0.1:{receiver.port}/hook"},
+            headers={"Authorization": f"Bearer {admin}"},
+        )
+        response.raise_for_status()
+    cursor = await _latest(dsn)
+    with_hooks = await _orders(base, tokens, EVENTS)
+    expected = await _events_after(dsn, cursor)
+    for _ in range(300):  # up to a minute for the last deliveries
+        if not set(expected) - set(receiver.arrived):
+            break
+        await asyncio.sleep(0.2)
+    listening.close()
+    got = {
+        event: receiver.arrived[event]
+        for event in expected
+        if event in receiver.arrived
+    }
+    delays = sorted(
+        (arrived - expected[event].timestamp()) * 1000 for event, arrived in got.items()
+    )
+    missing = len(expected) - len(got)
+    p99 = delays[int(0.99 * (len(delays) - 1))] if delays else float("inf")
+    span = (max(got.values()) - min(got.values())) if len(got) > 1 else 0.0
+    ratio = statistics.median(with_hooks) / statistics.median(baseline)
+    passed = (
+        missing == 0
+        and p99 <= 2000
+        and ratio <= 1.10
+        and len(expected) >= EVENTS * 0.99
+    )
+    return Row(
+        "webhooks: commit-to-receipt",
+        1,
+        rps=len(got) / span if span else None,
+        p50_ms=delays[len(delays) // 2] if delays else None,
+        p99_ms=p99,
+        errors=missing,
+        ratio=ratio,
+        target="p99 <= 2000 ms at 200 events/s, none missing, request p50 <= 1.10x",
+        passed=passed,
+        extra={
+            "events": len(expected),
+            "received": len(got),
+            "request_p50_ms_without": statistics.median(baseline),
+            "request_p50_ms_with": statistics.median(with_hooks),
+        },
+    )
+
+
+def webhooks(
+    server: Server, dsn: str, tokens: list[str], admin: str, *, quick: bool
+) -> Row:
+    """2,000 order events at 200/s delivered to a local receiver (5 ms answers)."""
+    return asyncio.run(_run(server.url, dsn, tokens, admin, 1_000 if quick else EVENTS))

@@ -1,0 +1,319 @@
+"""The job table's verbs: enqueue in the caller's transaction, claim, finish.
+
+Claiming is one `UPDATE ... WHERE id IN (SELECT ... FOR UPDATE SKIP LOCKED)
+RETURNING` statement: on PostgreSQL concurrent claimers skip each other's rows
+instead of waiting; on SQLite the write session's `BEGIN IMMEDIATE` already
+serialises claimers, and the clause is left out. Every later write to a job
+is fenced by `(locked_by, attempts)`, so a process whose lease ran out cannot
+overwrite the outcome of the process that claimed the job after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from pydantic import BaseModel
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    Text,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy import cast as sa_cast
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db.commit_hooks import after_commit
+from backend.jobs import wakeup
+from backend.jobs.registry import get_kind
+from backend.models import Job
+from backend.models.base import utcnow
+
+NOTIFY_CHANNEL = "job_queue"
+_JOBS = cast(Table, Job.__table__)
+
+
+async def enqueue(
+    session: AsyncSession,
+    kind: str,
+    payload: BaseModel | Mapping[str, Any],
+    *,
+    run_at: datetime | None = None,
+    dedupe_key: str | None = None,
+    max_attempts: int | None = None,
+    concurrency_key: str | None = None,
+) -> None:
+    """Add a job to the session's transaction: it exists if and only if that commits.
+
+    An unknown kind or a payload its model refuses raises at once (a
+    programming error, never a job that can only fail). With `dedupe_key`, a
+    job already holding that key (in any state) makes this a no-op.
+    `max_attempts` overrides the kind's (a limit read from the settings).
+    `concurrency_key` groups jobs that the kind's `concurrency_limit` bounds.
+    """
+    job_kind = get_kind(kind)
+    model = job_kind.payload.model_validate(
+        payload.model_dump() if isinstance(payload, BaseModel) else payload
+    )
+    now = utcnow()
+    values = {
+        "kind": kind,
+        "payload": model.model_dump(mode="json"),
+        "state": "queued",
+        "attempts": 0,
+        "max_attempts": max_attempts or job_kind.max_attempts,
+        "run_at": run_at or now,
+        "dedupe_key": dedupe_key,
+        "concurrency_key": concurrency_key,
+        "created_at": now,
+        "updated_at": now,
+    }
+    await session.execute(_insert_statement(session), values)
+    after_commit(session, wakeup.wake_local_workers)
+
+
+async def enqueue_many(
+    session: AsyncSession,
+    kind: str,
+    jobs: Sequence[tuple[BaseModel, str | None]],
+    *,
+    max_attempts: int | None = None,
+    concurrency_key: str | None = None,
+) -> None:
+    """`enqueue` for many (payload, dedupe key) pairs of one kind, at once.
+
+    One executemany (pipelined by asyncpg) and one NOTIFY instead of a round
+    trip and a NOTIFY per job: a dispatcher's batch of events costs little.
+    """
+    if not jobs:
+        return
+    job_kind = get_kind(kind)
+    now = utcnow()
+    rows = [
+        {
+            "kind": kind,
+            "payload": job_kind.payload.model_validate(payload.model_dump()).model_dump(
+                mode="json"
+            ),
+            "state": "queued",
+            "attempts": 0,
+            "max_attempts": max_attempts or job_kind.max_attempts,
+            "run_at": now,
+            "dedupe_key": dedupe_key,
+            "concurrency_key": concurrency_key,
+            "created_at": now,
+            "updated_at": now,
+        }
+        for payload, dedupe_key in jobs
+    ]
+    postgres = session.get_bind().dialect.name == "postgresql"
+    await session.execute(_POSTGRES_INSERT_MANY if postgres else _SQLITE_INSERT, rows)
+    if postgres:
+        await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, kind)))
+    after_commit(session, wakeup.wake_local_workers)
+
+
+def _insert_statement(session: AsyncSession) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return _POSTGRES_INSERT
+    return _SQLITE_INSERT
+
+
+_FIELDS = (
+    "kind",
+    "payload",
+    "state",
+    "attempts",
+    "max_attempts",
+    "run_at",
+    "dedupe_key",
+    "concurrency_key",
+    "created_at",
+    "updated_at",
+)
+
+
+def _postgres_insert() -> Any:
+    """Insert (a taken dedupe key does nothing) and NOTIFY, in one statement.
+
+    Enqueueing costs one round trip; PostgreSQL delivers the NOTIFY when, and
+    only if, the transaction commits.
+    """
+    inserted = (
+        postgresql.insert(_JOBS)
+        .values({name: bindparam(name, type_=_JOBS.c[name].type) for name in _FIELDS})
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(_JOBS.c.id)
+        .cte("inserted")
+    )
+    return select(
+        func.pg_notify(NOTIFY_CHANNEL, sa_cast(inserted.c.id, Text))
+    ).select_from(inserted)
+
+
+# Built once; each enqueue only binds its values.
+_POSTGRES_INSERT = _postgres_insert()
+_SQLITE_INSERT = sqlite.insert(_JOBS).on_conflict_do_nothing(
+    index_elements=["dedupe_key"]
+)
+_POSTGRES_INSERT_MANY = postgresql.insert(_JOBS).on_conflict_do_nothing(
+    index_elements=["dedupe_key"]
+)
+
+
+def _claimable(now: datetime, full_keys: Collection[str]) -> ColumnElement[bool]:
+    """Due or abandoned, and not of a concurrency key in `full_keys`."""
+    due = and_(_JOBS.c.state == "queued", _JOBS.c.run_at <= now)
+    abandoned = and_(_JOBS.c.state == "running", _JOBS.c.locked_until < now)
+    claimable = or_(due, abandoned)
+    if not full_keys:
+        return claimable
+    room = or_(
+        _JOBS.c.concurrency_key.is_(None),
+        _JOBS.c.concurrency_key.not_in(sorted(full_keys)),
+    )
+    return and_(claimable, room)
+
+
+async def any_claimable(
+    session: AsyncSession, *, full_keys: Collection[str] = ()
+) -> bool:
+    """A cheap read before taking a write lock for a claim that finds nothing."""
+    found = await session.scalar(
+        select(literal(1)).where(_claimable(utcnow(), full_keys)).limit(1)
+    )
+    return found is not None
+
+
+async def claim(
+    session: AsyncSession,
+    *,
+    worker: str,
+    limit: int,
+    lease: float,
+    full_keys: Collection[str] = (),
+) -> Sequence[Job]:
+    """Lease up to `limit` due jobs to `worker`, oldest due first.
+
+    Jobs whose `concurrency_key` is in `full_keys` (the worker runs as many
+    of them as their kind allows) are left for later or for other workers.
+    """
+    now = utcnow()
+    chosen = (
+        select(_JOBS.c.id)
+        .where(_claimable(now, full_keys))
+        .order_by(_JOBS.c.run_at, _JOBS.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(Job)
+        .where(Job.id.in_(chosen.scalar_subquery()))
+        .values(
+            state="running",
+            attempts=Job.attempts + 1,
+            locked_by=worker,
+            locked_until=now + timedelta(seconds=lease),
+            updated_at=now,
+        )
+        .returning(Job)
+        .execution_options(synchronize_session=False)
+    )
+    return (await session.scalars(statement)).all()
+
+
+def _fenced(job_id: int, worker: str, attempt: int) -> ColumnElement[bool]:
+    return and_(
+        Job.id == job_id,
+        Job.state == "running",
+        Job.locked_by == worker,
+        Job.attempts == attempt,
+    )
+
+
+async def mark_succeeded(
+    session: AsyncSession, *, job_id: int, worker: str, attempt: int
+) -> None:
+    now = utcnow()
+    await session.execute(
+        update(Job)
+        .where(_fenced(job_id, worker, attempt))
+        .values(
+            state="succeeded",
+            locked_by=None,
+            locked_until=None,
+            last_error=None,
+            finished_at=now,
+            updated_at=now,
+        )
+    )
+
+
+async def mark_failed(
+    session: AsyncSession,
+    *,
+    job_id: int,
+    worker: str,
+    attempt: int,
+    error: str,
+    retry_in: float | None,
+) -> None:
+    """Queue the job again after `retry_in` seconds, or make it `dead` (None)."""
+    now = utcnow()
+    outcome: dict[str, Any] = (
+        {"state": "dead", "finished_at": now}
+        if retry_in is None
+        else {"state": "queued", "run_at": now + timedelta(seconds=retry_in)}
+    )
+    await session.execute(
+        update(Job)
+        .where(_fenced(job_id, worker, attempt))
+        .values(
+            locked_by=None,
+            locked_until=None,
+            last_error=error,
+            updated_at=now,
+            **outcome,
+        )
+    )
+
+
+async def release(session: AsyncSession, *, worker: str, job_ids: list[int]) -> None:
+    """Give claimed jobs back unrun or unfinished, the attempt not spent.
+
+    Draining releases the jobs it stopped; a claim releases at once the jobs
+    beyond their concurrency key's limit. Each keeps its `run_at` (due, as
+    it was claimed), so it keeps its place in the queue's order.
+    """
+    if not job_ids:
+        return
+    now = utcnow()
+    await session.execute(
+        update(Job)
+        .where(Job.id.in_(job_ids), Job.state == "running", Job.locked_by == worker)
+        .values(
+            state="queued",
+            attempts=Job.attempts - 1,
+            locked_by=None,
+            locked_until=None,
+            updated_at=now,
+        )
+    )
+
+
+async def extend_leases(session: AsyncSession, *, worker: str, lease: float) -> None:
+    """Keep the running jobs of a live process from looking abandoned."""
+    now = utcnow()
+    await session.execute(
+        update(Job)
+        .where(Job.state == "running", Job.locked_by == worker)
+        .values(locked_until=now + timedelta(seconds=lease))
+    )

@@ -1,0 +1,300 @@
+"""The delivery job: one signed POST of one event to one endpoint, logged.
+
+Each (endpoint, event) is its own job, so a failing event's retries never
+hold back later events; retries follow `WEBHOOK_RETRY_SCHEDULE` (+0-20 %
+jitter), then the job is `dead` (an admin can retry it). Bounds: at most
+`JOB_CONCURRENCY` deliveries at once per process (the job slots), and at most
+`PER_ENDPOINT` of them to one endpoint: each job carries the concurrency key
+`webhook:<endpoint id>`, so the runner claims no more of an endpoint's
+deliveries than it has room for. A slow receiver holds at most
+`PER_ENDPOINT` slots and never delays the other endpoints' deliveries, and its
+backlog waits in the queue, costing no writes until a slot frees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from pydantic import BaseModel
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.config import Settings
+from backend.db.database import Database
+from backend.events.bus import encode_event
+from backend.jobs import JobContext, JobFailed, enqueue, enqueue_many, job_kind
+from backend.jobs.registry import Backoff
+from backend.models import OrderEvent, WebhookDelivery, WebhookEndpoint
+from backend.models.base import utcnow
+from backend.webhooks import metrics, signing
+from backend.webhooks.addresses import Target, UrlRefused, resolve
+from backend.webhooks.secrets import SecretBox
+
+DELIVERY_KIND = metrics.DELIVERY_KIND
+PER_ENDPOINT = 2
+HTTP_CLIENT = "webhook_http_client"
+# The most of a receiver's answer read (and discarded) to keep its connection.
+MAX_READ = 64 * 1024
+
+
+class DeliveryPayload(BaseModel):
+    endpoint_id: int
+    event_id: int
+
+
+def retry_schedule(settings: Settings) -> Backoff:
+    """The delay before retry n: the schedule's n-th entry plus up to 20 %."""
+    delays = settings.webhook_retry_delays
+
+    def delay(attempt: int) -> float:
+        return delays[min(attempt, len(delays)) - 1] * random.uniform(1.0, 1.2)
+
+    return delay
+
+
+async def enqueue_delivery(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    endpoint_id: int,
+    event_id: int,
+    dedupe_key: str | None = None,
+) -> None:
+    await enqueue(
+        session,
+        DELIVERY_KIND,
+        DeliveryPayload(endpoint_id=endpoint_id, event_id=event_id),
+        dedupe_key=dedupe_key,
+        max_attempts=len(settings.webhook_retry_delays) + 1,
+        concurrency_key=concurrency_key(endpoint_id),
+    )
+
+
+async def enqueue_deliveries(
+    session: AsyncSession, settings: Settings, endpoint_id: int, event_ids: list[int]
+) -> None:
+    """The deliveries of a batch of events to one endpoint, in one statement.
+
+    Dedupe key `webhook:<endpoint>:<event>`: dispatching an event twice
+    (two dispatchers racing) makes one job.
+    """
+    await enqueue_many(
+        session,
+        DELIVERY_KIND,
+        [
+            (
+                DeliveryPayload(endpoint_id=endpoint_id, event_id=event_id),
+                f"webhook:{endpoint_id}:{event_id}",
+            )
+            for event_id in event_ids
+        ],
+        max_attempts=len(settings.webhook_retry_delays) + 1,
+        concurrency_key=concurrency_key(endpoint_id),
+    )
+
+
+def concurrency_key(endpoint_id: int) -> str:
+    """The key that bounds an endpoint's deliveries to `PER_ENDPOINT` per process."""
+    return f"webhook:{endpoint_id}"
+
+
+def new_client() -> httpx.AsyncClient:
+    """The process's client: no redirects, no proxies from the environment.
+
+    A proxy would make the connection to an address the SSRF guard never saw.
+    """
+    return httpx.AsyncClient(
+        follow_redirects=False,
+        trust_env=False,
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    url: str
+    secrets: list[str]
+    msg_id: str
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    response_status: int | None
+    error: str | None
+    duration_ms: int
+
+    @property
+    def succeeded(self) -> bool:
+        return self.response_status is not None and 200 <= self.response_status < 300
+
+
+async def load_message(
+    database: Database, settings: Settings, payload: DeliveryPayload
+) -> Message | None:
+    """What to send, or None when there is nothing to (endpoint gone or disabled)."""
+    async with database.session(readonly=True) as session:
+        endpoint = await session.get(WebhookEndpoint, payload.endpoint_id)
+        event = await session.get(OrderEvent, payload.event_id)
+        if endpoint is None or not endpoint.enabled or event is None:
+            return None
+        body = encode_event(event).encode()
+    box = SecretBox(settings.secret_key)
+    secrets = [box.open(endpoint.secret)]
+    expires = endpoint.previous_secret_expires_at
+    if endpoint.previous_secret and expires is not None and expires > utcnow():
+        secrets.append(box.open(endpoint.previous_secret))
+    return Message(endpoint.url, secrets, signing.message_id(event.id), body)
+
+
+def _pinned(target: Target) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The URL with the checked address for host, the Host header, TLS's SNI."""
+    parts = urlsplit(target.url)
+    url = httpx.URL(target.url).copy_with(host=str(target.address))
+    extensions = {"sni_hostname": target.host} if parts.scheme == "https" else {}
+    return str(url), {"host": parts.netloc}, extensions
+
+
+async def send(
+    client: httpx.AsyncClient, message: Message, settings: Settings
+) -> Outcome:
+    """One attempt; never raises for the receiver's or the network's failures."""
+    started = time.monotonic()
+    status: int | None = None
+    error: str | None = None
+    try:
+        async with asyncio.timeout(settings.webhook_timeout):
+            target = await resolve(
+                message.url, allow_private=settings.webhook_allow_private
+            )
+            url, host, extensions = _pinned(target)
+            headers = signing.headers(
+                message.secrets,
+                msg_id=message.msg_id,
+                timestamp=int(time.time()),
+                body=message.body,
+            )
+            # Streamed: only the status matters, and a receiver cannot make
+            # us buffer a large answer. A short body is read to its end all
+            # the same, or the connection is closed instead of kept alive
+            # (a new TCP, and TLS, handshake for every delivery).
+            async with client.stream(
+                "POST",
+                url,
+                content=message.body,
+                headers=headers | host,
+                extensions=extensions,
+                timeout=settings.webhook_timeout,
+            ) as response:
+                status = response.status_code
+                read = 0
+                async for chunk in response.aiter_raw():
+                    read += len(chunk)
+                    if read > MAX_READ:
+                        break  # not worth keeping the connection for
+    except UrlRefused as refused:
+        error = f"refused: {refused}"
+    except (TimeoutError, httpx.TimeoutException):
+        error = "timed out"
+    except httpx.HTTPError as failure:
+        error = f"{type(failure).__name__}: the request failed"
+    if status is not None and not 200 <= status < 300:
+        redirect = 300 <= status < 400
+        error = f"HTTP {status}" + (" (redirects are not followed)" if redirect else "")
+    return Outcome(status, error, int((time.monotonic() - started) * 1000))
+
+
+async def record(
+    database: Database,
+    settings: Settings,
+    payload: DeliveryPayload,
+    *,
+    attempt: int,
+    outcome: Outcome,
+) -> None:
+    """Log the attempt; a failure streak past `WEBHOOK_DISABLE_AFTER` disables."""
+    now = utcnow()
+    endpoint = WebhookEndpoint.id == payload.endpoint_id
+    async with database.session() as session:
+        if await session.get(WebhookEndpoint, payload.endpoint_id) is None:
+            return  # deleted meanwhile: its log went with it
+        session.add(
+            WebhookDelivery(
+                endpoint_id=payload.endpoint_id,
+                event_id=payload.event_id,
+                attempt=attempt,
+                status="succeeded" if outcome.succeeded else "failed",
+                response_status=outcome.response_status,
+                error=outcome.error,
+                duration_ms=outcome.duration_ms,
+                created_at=now,
+            )
+        )
+        base = update(WebhookEndpoint).execution_options(synchronize_session=False)
+        if outcome.succeeded:
+            await session.execute(
+                base.where(endpoint, WebhookEndpoint.failing_since.is_not(None)).values(
+                    failing_since=None
+                )
+            )
+            return
+        await session.execute(
+            base.where(endpoint, WebhookEndpoint.failing_since.is_(None)).values(
+                failing_since=now
+            )
+        )
+        streak_began = now - timedelta(seconds=settings.webhook_disable_after)
+        await session.execute(
+            base.where(
+                endpoint,
+                WebhookEndpoint.enabled,
+                WebhookEndpoint.failing_since <= streak_began,
+            ).values(
+                enabled=False,
+                disabled_reason=(
+                    f"Every delivery failed for {settings.webhook_disable_after} "
+                    "seconds; re-enable the endpoint once it answers again."
+                ),
+            )
+        )
+
+
+def client_for(context: JobContext) -> httpx.AsyncClient:
+    client: httpx.AsyncClient | None = context.resources.get(HTTP_CLIENT)
+    if client is None:  # lifecycle makes it; this covers a runner without it
+        client = context.resources[HTTP_CLIENT] = new_client()
+    return client
+
+
+@job_kind(
+    DELIVERY_KIND,
+    DeliveryPayload,
+    max_attempts=8,  # enqueue_delivery passes the schedule's length + 1
+    configured_backoff=retry_schedule,
+    timeout=60.0,
+    concurrency_limit=PER_ENDPOINT,
+)
+async def deliver(context: JobContext, payload: DeliveryPayload) -> None:
+    """POST the event, signed; a failed attempt is logged, then retried."""
+    settings = context.settings
+    message = await load_message(context.database, settings, payload)
+    if message is None:
+        return
+    outcome = await send(client_for(context), message, settings)
+    await record(
+        context.database,
+        settings,
+        payload,
+        attempt=context.run.attempt,
+        outcome=outcome,
+    )
+    metrics.count_delivery(outcome.succeeded)
+    if not outcome.succeeded:
+        raise JobFailed(outcome.error or "failed")

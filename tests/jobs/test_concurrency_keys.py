@@ -1,0 +1,104 @@
+"""Concurrency keys: a process runs at most a kind's limit of one key's jobs.
+
+These run in one rolled-back transaction (the `app` fixture), so the runner's
+loop is not started: the test drives its claims itself and lets each handler
+finish when it says, one at a time (the jobs share the test's connection).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from pydantic import BaseModel
+from quart import Quart
+from sqlalchemy import select
+
+from backend import extensions
+from backend.jobs import JobContext, enqueue, job_kind
+from backend.jobs.runner import JobRunner
+from backend.models import Job
+
+KIND = "test_keyed"
+
+
+class Step(BaseModel):
+    n: int
+
+
+@job_kind(KIND, Step, concurrency_limit=1)
+async def _wait_for_gate(context: JobContext, payload: Step) -> None:
+    gates: dict[int, asyncio.Event] = context.resources["gates"]
+    await gates[payload.n].wait()
+
+
+async def _enqueue(app: Quart, keys: list[str | None]) -> None:
+    async with extensions.database(app).session() as session:
+        for n, key in enumerate(keys):
+            await enqueue(session, KIND, Step(n=n), concurrency_key=key)
+
+
+async def _jobs(app: Quart) -> dict[int, Job]:
+    async with extensions.database(app).session(readonly=True) as session:
+        rows = (await session.scalars(select(Job).where(Job.kind == KIND))).all()
+    return {job.payload["n"]: job for job in rows}
+
+
+def _runner(app: Quart) -> JobRunner:
+    runner: JobRunner = app.extensions["job_runner"]
+    runner.concurrency = 4
+    runner.resources["gates"] = {n: asyncio.Event() for n in range(5)}
+    return runner
+
+
+async def _finish(runner: JobRunner, app: Quart, n: int) -> None:
+    job = (await _jobs(app))[n]
+    task = runner._running[job.id]
+    gates: dict[int, asyncio.Event] = runner.resources["gates"]  # type: ignore[assignment]
+    gates[n].set()
+    await task
+
+
+async def test_a_claim_takes_one_job_per_full_key_and_releases_the_rest(
+    app: Quart,
+) -> None:
+    await _enqueue(app, ["a", "a", "a", "b", None])
+    before = await _jobs(app)
+    runner = _runner(app)
+
+    # Four slots: the oldest four are claimed; a's second and third go back.
+    assert await runner._claim() == 2
+    jobs = await _jobs(app)
+    assert {n: job.state for n, job in jobs.items()} == {
+        0: "running",
+        1: "queued",
+        2: "queued",
+        3: "running",
+        4: "queued",
+    }
+    for n in (1, 2):  # released unrun: no attempt spent, place kept
+        assert jobs[n].attempts == 0
+        assert jobs[n].locked_by is None
+        assert jobs[n].run_at == before[n].run_at
+
+    # Keys a and b are full here: only the job without a key can be claimed.
+    assert await runner._claim() == 1
+    assert (await _jobs(app))[4].state == "running"
+    assert await runner._claim() == 0
+    assert {job.state for n, job in (await _jobs(app)).items() if n < 3} == {
+        "running",
+        "queued",
+    }
+
+    # a's job finishes: the next of a's runs, the one after it waits again.
+    await _finish(runner, app, 0)
+    assert await runner._claim() == 1
+    jobs = await _jobs(app)
+    assert [jobs[n].state for n in range(3)] == ["succeeded", "running", "queued"]
+    assert jobs[2].attempts == 0
+
+    for n in (1, 3, 4):
+        await _finish(runner, app, n)
+    assert await runner._claim() == 1
+    await _finish(runner, app, 2)
+    assert {job.state for job in (await _jobs(app)).values()} == {"succeeded"}
+    assert {job.attempts for job in (await _jobs(app)).values()} == {1}
