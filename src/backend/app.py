@@ -28,6 +28,7 @@ from backend.openapi import ShopOpenAPIProvider
 from backend.ratelimit import RateLimiter
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import TokenService
+from backend.security.totp import SecretBox
 
 
 def create_app(settings: Settings | None = None) -> Quart:
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
     app.extensions["settings"] = settings
     app.extensions["tokens"] = TokenService(settings)
+    app.extensions["secret_box"] = SecretBox(settings.secret_key)
     hasher = app.extensions["passwords"] = PasswordHasher(settings)
     app.after_serving(hasher.close)
 

@@ -14,6 +14,7 @@ from backend.errors import NotAuthenticated, PermissionDenied
 from backend.models import User
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import AccessClaims, TokenService
+from backend.security.totp import SecretBox
 from backend.services.auth import load_token_user
 
 P = ParamSpec("P")
@@ -29,6 +30,11 @@ def get_tokens() -> TokenService:
 def get_hasher() -> PasswordHasher:
     hasher: PasswordHasher = current_app.extensions["passwords"]
     return hasher
+
+
+def get_secret_box() -> SecretBox:
+    box: SecretBox = current_app.extensions["secret_box"]
+    return box
 
 
 def bearer_token(authorization: str | None) -> str:

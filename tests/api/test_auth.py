@@ -32,6 +32,7 @@ USER_FIELDS = {
     "email",
     "first_name",
     "last_name",
+    "mfa_enabled",
     "is_active",
     "is_admin",
     "created_at",

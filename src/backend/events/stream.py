@@ -84,7 +84,7 @@ async def authenticate_viewer(token: str) -> Viewer:
     async with get_database().session(readonly=True) as session:
         user = await load_token_user(session, claims)
     expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]
-    login = LiveLogin(claims.session_id, user.id, claims.token_version)
+    login = LiveLogin(claims.session_id, user.id, claims.token_version, user.is_admin)
     return Viewer(user.id, user.is_admin, login, float(expires_at))
 
 

@@ -3,6 +3,7 @@
 from backend.models.base import Base
 from backend.models.event import OrderEvent
 from backend.models.job import JOB_STATES, Job, RetentionMark
+from backend.models.mfa import RecoveryCode, TotpCredential
 from backend.models.order import ORDER_STATUSES, IdempotencyKey, Order, OrderItem
 from backend.models.product import Product
 from backend.models.user import AuthSession, RefreshToken, User
@@ -18,7 +19,9 @@ __all__ = [
     "OrderEvent",
     "OrderItem",
     "Product",
+    "RecoveryCode",
     "RefreshToken",
     "RetentionMark",
+    "TotpCredential",
     "User",
 ]

@@ -93,6 +93,7 @@ class UserOut(OutputSchema):
     email: str
     first_name: str | None
     last_name: str | None
+    mfa_enabled: bool
     is_active: bool
     is_admin: bool
     created_at: datetime
