@@ -320,13 +320,12 @@ async def test_logout_fails_closed_on_a_bad_refresh_token(
 ) -> None:
     tokens = await register(client)
     other = await (await login(client, tokens["user"]["username"])).get_json()
-    bad = {
-        "garbage": lambda: "not-a-token",
-        "foreign-signature": lambda: jwt.encode({"sub": "1"}, "x" * 32),
-    }
-    refresh = (
-        await stale_refresh_token(client, tokens) if kind == "stale" else bad[kind]()
-    )
+    if kind == "stale":
+        refresh = await stale_refresh_token(client, tokens)
+    elif kind == "garbage":
+        refresh = "not-a-token"
+    else:
+        refresh = jwt.encode({"sub": "1"}, "x" * 32)
     response = await client.post(
         "/api/v1/auth/logout",
         json={"refresh_token": refresh},
