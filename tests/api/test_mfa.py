@@ -11,10 +11,11 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 from sqlalchemy import func, select
 
-from backend.db import get_database
+from backend import extensions
 from backend.models import RecoveryCode, TotpCredential
 from backend.security.totp import SecretBox, UnreadableSecret
-from tests.api.helpers import PASSWORD, bearer, login, problem, register
+from tests.api.helpers import PASSWORD, login, problem, register
+from tests.support.factories import bearer
 
 SETUP = "/api/v1/auth/mfa/totp/setup"
 CONFIRM = "/api/v1/auth/mfa/totp/confirm"
@@ -81,7 +82,7 @@ async def test_confirm_enables_and_returns_ten_recovery_codes(
     assert len(set(codes)) == len(codes) == 10
     me = await client.get("/api/v1/auth/me", headers=bearer(account["access_token"]))
     assert (await me.get_json())["mfa_enabled"] is True
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         stored = await session.scalar(select(TotpCredential))
         hashes = set(await session.scalars(select(RecoveryCode.code_hash)))
     assert stored is not None
@@ -197,7 +198,7 @@ async def test_disable_with_password_and_code(app: Quart, client: Client) -> Non
         headers=headers,
     )
     assert done.status_code == 204
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         left = await session.scalar(select(func.count()).select_from(RecoveryCode))
         credential = await session.scalar(select(TotpCredential))
     assert (left, credential) == (0, None)

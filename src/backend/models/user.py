@@ -26,7 +26,7 @@ class User(TimestampMixin, Base):
     token_version: Mapped[int] = mapped_column(default=0, server_default="0")
     # Bumped whenever the password, or the right to log in, changes: a login
     # creates its session only if this is still the value its password was
-    # checked against (see services.auth.start_session).
+    # checked against (see services.logins.start_login_session).
     credentials_version: Mapped[int] = mapped_column(default=0, server_default="0")
     mfa_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
 

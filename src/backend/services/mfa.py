@@ -13,7 +13,7 @@ from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db import release_connection
+from backend.db.database import release_connection
 from backend.errors import BadRequest, Conflict, NotAuthenticated, PermissionDenied
 from backend.models import RecoveryCode, TotpCredential, User
 from backend.models.base import utcnow

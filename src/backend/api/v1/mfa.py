@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from quart import Blueprint, Response, current_app
+from quart import Blueprint, Response
 from quart_schema import document_response, tag, validate_request, validate_response
 
+from backend import extensions
 from backend.api.v1.auth import ACCOUNT_LIMIT
-from backend.auth import current_user, get_hasher, get_secret_box, login_required
-from backend.db import get_session
-from backend.ratelimit import rate_limit
+from backend.db.request_scope import get_session
 from backend.schemas.auth import (
     RecoveryCodesOut,
     TotpConfirmIn,
@@ -18,6 +17,8 @@ from backend.schemas.auth import (
 )
 from backend.schemas.common import NoContent, Problem
 from backend.services import mfa
+from backend.web.guards import current_user, login_required
+from backend.web.ratelimit import rate_limit
 
 blueprint = Blueprint("mfa", __name__, url_prefix="/auth/mfa")
 
@@ -45,11 +46,11 @@ async def setup_totp(data: TotpSetupIn) -> TotpSetupOut:
     """Start TOTP enrolment: a new secret, active once confirmed with a code."""
     secret, uri = await mfa.begin_totp_setup(
         get_session(),
-        hasher=get_hasher(),
-        box=get_secret_box(),
+        hasher=extensions.hasher(),
+        box=extensions.secret_box(),
         user=current_user(),
         password=data.password,
-        issuer=current_app.extensions["settings"].totp_issuer,
+        issuer=extensions.settings().totp_issuer,
     )
     return TotpSetupOut(secret=secret, otpauth_uri=uri)
 
@@ -68,7 +69,7 @@ async def setup_totp(data: TotpSetupIn) -> TotpSetupOut:
 async def confirm_totp(data: TotpConfirmIn) -> RecoveryCodesOut:
     """Enable TOTP with a current code; returns the recovery codes, shown once."""
     codes = await mfa.confirm_totp(
-        get_session(), box=get_secret_box(), user=current_user(), code=data.code
+        get_session(), box=extensions.secret_box(), user=current_user(), code=data.code
     )
     return RecoveryCodesOut(recovery_codes=codes)
 
@@ -90,8 +91,8 @@ async def disable_totp(data: TotpDisableIn) -> tuple[str, int]:
     """Turn TOTP off with the password and a TOTP or recovery code."""
     await mfa.disable_totp(
         get_session(),
-        hasher=get_hasher(),
-        box=get_secret_box(),
+        hasher=extensions.hasher(),
+        box=extensions.secret_box(),
         user=current_user(),
         password=data.password,
         code=data.code,
