@@ -16,6 +16,7 @@ from backend.jobs import lifecycle as jobs_lifecycle
 from backend.metrics import web as metrics_web
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import TokenService
+from backend.security.totp import SecretBox
 from backend.server import gc_tuning, lifecycle, logs, ws_frames
 from backend.web import problems, product_cache, requests
 from backend.web.json_provider import use_orjson
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
     app.extensions[extensions.SETTINGS] = settings
     app.extensions[extensions.TOKENS] = TokenService(settings)
+    app.extensions[extensions.SECRET_BOX] = SecretBox(settings.secret_key)
     hasher = app.extensions[extensions.HASHER] = PasswordHasher(settings)
     app.after_serving(hasher.close)
 

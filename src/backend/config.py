@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     access_token_ttl: int = Field(default=900, gt=0)
     refresh_token_ttl: int = Field(default=30 * 24 * 3600, gt=0)
 
+    # Issuer shown by authenticator apps next to the account name.
+    totp_issuer: str = Field(default="Shop", min_length=1, max_length=100)
+
     rate_limit_login: str = "10/minute"
     rate_limit_register: str = "5/minute"
     redis_url: str | None = None

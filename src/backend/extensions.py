@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from backend.mail import EmailSender
     from backend.security.passwords import PasswordHasher
     from backend.security.tokens import TokenService
+    from backend.security.totp import SecretBox
     from backend.web.product_cache import ProductCache
     from backend.web.ratelimit import RateLimiter
 
@@ -27,6 +28,7 @@ SETTINGS = "settings"
 DATABASE = "database"
 TOKENS = "tokens"
 HASHER = "passwords"
+SECRET_BOX = "secret_box"
 MAIL_SENDER = "mail_sender"
 RATE_LIMITER = "ratelimit"
 BUS = "events"
@@ -56,6 +58,11 @@ def tokens(app: Quart | None = None) -> TokenService:
 
 def hasher(app: Quart | None = None) -> PasswordHasher:
     value: PasswordHasher = _get(HASHER, app)
+    return value
+
+
+def secret_box(app: Quart | None = None) -> SecretBox:
+    value: SecretBox = _get(SECRET_BOX, app)
     return value
 
 

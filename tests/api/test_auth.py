@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from backend import extensions
 from backend.config import Settings
-from backend.models import Job
+from backend.models import Job, User
 from tests.api.helpers import (
     PASSWORD,
     login,
@@ -32,6 +32,7 @@ USER_FIELDS = {
     "email_verified",
     "first_name",
     "last_name",
+    "mfa_enabled",
     "is_active",
     "is_admin",
     "created_at",
@@ -301,6 +302,69 @@ async def test_logout_ends_the_session(client: Client, body: Any) -> None:
         "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
     )
     await problem(again, 401, "unauthorized")
+
+
+async def stale_refresh_token(client: Client, tokens: dict[str, Any]) -> str:
+    """A refresh token of this user that was already used up."""
+    rotated = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    assert rotated.status_code == 200
+    fresh = await rotated.get_json()
+    tokens.update(access_token=fresh["access_token"])
+    return str(tokens["refresh_token"])
+
+
+@pytest.mark.parametrize("kind", ["garbage", "foreign-signature", "stale"])
+async def test_logout_fails_closed_on_a_bad_refresh_token(
+    client: Client, kind: str
+) -> None:
+    tokens = await register(client)
+    other = await (await login(client, tokens["user"]["username"])).get_json()
+    if kind == "stale":
+        refresh = await stale_refresh_token(client, tokens)
+    elif kind == "garbage":
+        refresh = "not-a-token"
+    else:
+        refresh = jwt.encode({"sub": "1"}, "x" * 32)
+    response = await client.post(
+        "/api/v1/auth/logout",
+        json={"refresh_token": refresh},
+        headers=bearer(tokens["access_token"]),
+    )
+    # The caller's session ends whatever the body says: 204, as for any logout.
+    assert response.status_code == 204
+    await problem(await me(client, tokens["access_token"]), 401, "unauthorized")
+    assert (await me(client, other["access_token"])).status_code == 200
+
+
+async def test_logout_with_another_sessions_refresh_token_ends_both(
+    client: Client,
+) -> None:
+    tokens = await register(client)
+    other = await (await login(client, tokens["user"]["username"])).get_json()
+    response = await client.post(
+        "/api/v1/auth/logout",
+        json={"refresh_token": other["refresh_token"]},
+        headers=bearer(tokens["access_token"]),
+    )
+    assert response.status_code == 204
+    for token in (tokens["access_token"], other["access_token"]):
+        await problem(await me(client, token), 401, "unauthorized")
+
+
+async def test_refresh_is_refused_once_the_token_version_moved(
+    app: Quart, client: Client
+) -> None:
+    tokens = await register(client)
+    async with extensions.database(app).session() as session:
+        user = await session.get(User, tokens["user"]["id"])
+        assert user is not None
+        user.token_version += 1  # what a deactivation or a reset does
+    refreshed = await client.post(
+        "/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
+    await problem(refreshed, 401, "unauthorized")
 
 
 async def test_logout_leaves_other_sessions_alone(client: Client) -> None:

@@ -165,3 +165,87 @@ async def test_redis_counters_are_shared_between_app_instances(
             assert answer.status_code == 401
         for client in clients:
             await assert_limited(await login_from(client, address, "x", "y"))
+
+
+async def test_one_budget_per_account_across_username_email_and_case(
+    limited_app: LimitedApp,
+) -> None:
+    async with limited_app() as app:
+        async with extensions.database(app).session() as session:
+            user = await make_user(session, app, password=PASSWORD)
+        client = app.test_client()
+        forms = [user.username, user.email.upper(), user.username.swapcase()]
+        for n, typed in enumerate(forms):
+            answer = await login_from(client, f"10.4.0.{n}", typed, "Wrong-Pass-1")
+            assert answer.status_code == 401
+        for n, typed in enumerate([user.email, user.username]):
+            await assert_limited(
+                await login_from(client, f"10.4.1.{n}", typed, PASSWORD)
+            )
+
+
+async def test_unknown_names_each_have_their_own_budget(
+    limited_app: LimitedApp,
+) -> None:
+    async with limited_app() as app:
+        client = app.test_client()
+        ghost = f"ghost-{uuid.uuid4().hex[:8]}"
+        for n in range(3):
+            answer = await login_from(client, f"10.5.0.{n}", ghost, "Wrong-Pass-1")
+            assert answer.status_code == 401
+        # Spent like a known account's budget, whatever the case typed ...
+        await assert_limited(
+            await login_from(client, "10.5.1.1", ghost.upper(), "Wrong-Pass-1")
+        )
+        # ... and not shared with any other unknown name.
+        other = await login_from(client, "10.5.1.2", ghost + "x", "Wrong-Pass-1")
+        assert other.status_code == 401
+
+
+async def test_change_password_spends_the_login_budget(
+    limited_app: LimitedApp,
+) -> None:
+    async with limited_app() as app:
+        async with extensions.database(app).session() as session:
+            user = await make_user(session, app, password=PASSWORD)
+        client = app.test_client()
+        ok = await login_from(client, "10.6.0.1", user.email, PASSWORD)
+        token = (await ok.get_json())["access_token"]
+        for n in range(2):
+            wrong = await client.post(
+                "/api/v1/auth/change-password",
+                json={
+                    "current_password": "Wrong-Pass-1",
+                    "new_password": "Another-Pass-2",
+                    "new_password_confirm": "Another-Pass-2",
+                },
+                headers={"Authorization": f"Bearer {token}"},
+                **peer(f"10.6.1.{n}"),
+            )
+            await problem(wrong, 403, "invalid_credentials")
+        await assert_limited(
+            await login_from(client, "10.6.2.1", user.username, PASSWORD)
+        )
+
+
+async def test_totp_codes_spend_the_login_budget(limited_app: LimitedApp) -> None:
+    async with limited_app() as app:
+        async with extensions.database(app).session() as session:
+            user = await make_user(session, app, password=PASSWORD)
+        client = app.test_client()
+        ok = await login_from(client, "10.7.0.1", user.username, PASSWORD)
+        headers = {"Authorization": f"Bearer {(await ok.get_json())['access_token']}"}
+        setup = await client.post(
+            "/api/v1/auth/mfa/totp/setup", json={"password": PASSWORD}, headers=headers
+        )
+        assert setup.status_code == 200
+        confirm = "/api/v1/auth/mfa/totp/confirm"
+        wrong = await client.post(confirm, json={"code": "000000"}, headers=headers)
+        await problem(wrong, 400, "invalid_code")  # the third unit of three
+        await assert_limited(
+            await client.post(
+                "/api/v1/auth/mfa/totp/confirm",
+                json={"code": "000000"},
+                headers=headers,
+            )
+        )

@@ -35,7 +35,7 @@ async def test_many_checks_share_one_query_and_revocation_shows(
                 claims = tokens.decode_access(
                     await issue_access_token(session, app, user)
                 )
-                logins.append(LiveLogin(claims.session_id, user.id, 0))
+                logins.append(LiveLogin(claims.session_id, user.id, 0, False))
         async with database.session() as session:
             await session.execute(
                 update(AuthSession)

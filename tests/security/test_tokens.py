@@ -47,13 +47,15 @@ def test_access_token_round_trips_with_string_subject(tokens: TokenService) -> N
 
 
 def test_refresh_token_round_trips(tokens: TokenService) -> None:
-    token = tokens.issue_refresh(user_id=7, session_id="s-1", jti="j-1")
+    token = tokens.issue_refresh(
+        user_id=7, session_id="s-1", jti="j-1", token_version=0
+    )
     claims = tokens.decode_refresh(token)
     assert (claims.user_id, claims.session_id, claims.jti) == (7, "s-1", "j-1")
 
 
 def test_refresh_is_not_access_and_access_is_not_refresh(tokens: TokenService) -> None:
-    refresh = tokens.issue_refresh(user_id=7, session_id="s", jti="j")
+    refresh = tokens.issue_refresh(user_id=7, session_id="s", jti="j", token_version=0)
     with pytest.raises(NotAuthenticated):
         tokens.decode_access(refresh)
     with pytest.raises(NotAuthenticated):

@@ -32,6 +32,16 @@ def test_every_auth_route_has_a_rate_limit(tmp_path: object) -> None:
     scopes = [limit.scope for limit in getattr(login, LIMITS_ATTR)]
     assert scopes == ["login", "login-account"]
     assert getattr(app.view_functions["users.create_user"], LIMITS_ATTR)
+    # Password and second-factor checks of a logged-in user share the login's
+    # per-account budget.
+    for endpoint in (
+        "auth.change_password",
+        "mfa.setup_totp",
+        "mfa.confirm_totp",
+        "mfa.disable_totp",
+    ):
+        limits = getattr(app.view_functions[endpoint], LIMITS_ATTR)
+        assert [limit.scope for limit in limits] == ["login-account"]
 
 
 def test_the_check_notices_a_new_unlimited_auth_route() -> None:

@@ -1,7 +1,8 @@
 """Re-checking many websockets' logins with few queries.
 
 Every open socket re-checks, every few seconds, that its login session is
-still live (not revoked, not expired, user active, token version current). One
+still live (not revoked, not expired, user active, token version current,
+role unchanged: a demoted admin must stop seeing other users' events). One
 query per socket would cost thousands of queries a second at ten thousand
 sockets; instead the checks that arrive within a short window share one query.
 """

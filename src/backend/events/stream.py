@@ -3,7 +3,8 @@
 Per connection there is one bounded queue (filled by the broker) and three
 tasks: the sender (replay, then the queue), the reader (inbound frames are
 read and discarded, too big or too many close the socket) and the guard (the
-token's expiry and the session's revocation). The first to ask for a close
+token's expiry, the session's revocation, and a change of the user's role,
+which decided what the socket may see). The first to ask for a close
 decides the code; the other tasks are then cancelled, none outlives the socket.
 After the close frame the handler keeps reading until the client's close (see
 `_linger`): only then may it return.
@@ -80,7 +81,7 @@ async def authenticate_viewer(token: str) -> Viewer:
     async with extensions.database().session(readonly=True) as session:
         user = await load_token_user(session, claims)
     expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]
-    login = LiveLogin(claims.session_id, user.id, claims.token_version)
+    login = LiveLogin(claims.session_id, user.id, claims.token_version, user.is_admin)
     return Viewer(user.id, user.is_admin, login, float(expires_at))
 
 

@@ -7,6 +7,7 @@ never Quart, `web`, `server`, `events` or `services`.
 from backend.models.account_token import ACCOUNT_TOKEN_PURPOSES, AccountToken
 from backend.models.base import Base
 from backend.models.job import JOB_STATES, Job, RetentionMark
+from backend.models.mfa import RecoveryCode, TotpCredential
 from backend.models.order import ORDER_STATUSES, IdempotencyKey, Order, OrderItem
 from backend.models.order_event import OrderEvent
 from backend.models.product import Product
@@ -27,8 +28,10 @@ __all__ = [
     "OrderEvent",
     "OrderItem",
     "Product",
+    "RecoveryCode",
     "RefreshToken",
     "RetentionMark",
+    "TotpCredential",
     "User",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -26,6 +26,11 @@ class User(TimestampMixin, Base):
     is_admin: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Bumped to invalidate every token of the user at once.
     token_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Bumped whenever the password, or the right to log in, changes: a login
+    # creates its session only if this is still the value its password was
+    # checked against (see services.logins.start_login_session).
+    credentials_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    mfa_enabled: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     __table_args__ = (
         Index("uq_user_account_username_lower", func.lower(username), unique=True),

@@ -24,9 +24,14 @@ from backend.schemas.user import (
 RegisterIn = UserCreate
 
 
+# A TOTP code or a recovery code (`XXXX-XXXX-XXXX-XXXX`, dashes optional).
+OneTimeCode = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
 class LoginIn(InputSchema):
     username: Annotated[str, StringConstraints(min_length=1, max_length=320)]
     password: RawPassword
+    otp: OneTimeCode | None = None
 
 
 class RefreshIn(InputSchema):
@@ -90,3 +95,25 @@ class TokenPair(BaseModel):
 
 class AuthOut(TokenPair):
     user: UserOut
+
+
+class TotpSetupIn(InputSchema):
+    password: RawPassword
+
+
+class TotpSetupOut(BaseModel):
+    secret: str
+    otpauth_uri: str
+
+
+class TotpConfirmIn(InputSchema):
+    code: OneTimeCode
+
+
+class RecoveryCodesOut(BaseModel):
+    recovery_codes: list[str]
+
+
+class TotpDisableIn(InputSchema):
+    password: RawPassword
+    code: OneTimeCode

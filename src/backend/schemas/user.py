@@ -96,6 +96,7 @@ class UserOut(OutputSchema):
     email_verified: bool
     first_name: str | None
     last_name: str | None
+    mfa_enabled: bool
     is_active: bool
     is_admin: bool
     created_at: datetime

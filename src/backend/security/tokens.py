@@ -34,6 +34,7 @@ class RefreshClaims:
     user_id: int
     session_id: str
     jti: str
+    token_version: int
     expires_at: datetime
 
 
@@ -56,8 +57,11 @@ class TokenService:
             user_id, self._access_audience, ACCESS_TYP, self.access_ttl, claims
         )
 
-    def issue_refresh(self, *, user_id: int, session_id: str, jti: str) -> str:
-        claims = {"sid": session_id}
+    def issue_refresh(
+        self, *, user_id: int, session_id: str, jti: str, token_version: int
+    ) -> str:
+        # The version is checked at refresh too: a bump ends the whole session.
+        claims = {"sid": session_id, "ver": token_version}
         return self._encode(
             user_id,
             self._refresh_audience,
@@ -86,6 +90,7 @@ class TokenService:
                 user_id=int(payload["sub"]),
                 session_id=str(payload["sid"]),
                 jti=str(payload["jti"]),
+                token_version=int(payload["ver"]),
                 expires_at=datetime.fromtimestamp(int(payload["exp"]), UTC),
             )
         except (KeyError, TypeError, ValueError):

@@ -181,6 +181,8 @@ async def confirm_password_reset(
         found,
         password_hash=password_hash,
         token_version=User.token_version + 1,
+        # A login that checked the old password cannot create its session now.
+        credentials_version=User.credentials_version + 1,
     )
     await logins.revoke_login_sessions(session, user_id=found.user_id)
 

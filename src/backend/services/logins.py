@@ -4,24 +4,37 @@ row, never a database session).
 A login opens an `AuthSession`; every token descended from it carries its id.
 Each refresh token is a `RefreshToken` row claimed exactly once by a
 conditional UPDATE; presenting a claimed one again revokes the whole session.
+
+A login checks the password without holding a connection (the hash is slow),
+so the account may change meanwhile. The session is therefore created by an
+INSERT ... SELECT that finds the user only if it is still active and its
+`credentials_version` and `token_version` are those the password was checked
+against; on PostgreSQL the SELECT takes a share lock on the user row, so a
+password change or deactivation either commits first (and the INSERT finds
+nothing) or waits for the login to commit (and then revokes its session). On
+SQLite every writer holds the database's write lock (BEGIN IMMEDIATE), which
+serialises the two the same way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, exists, insert, select, update
+from sqlalchemy import String, Table, bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.errors import NotAuthenticated
 from backend.models import AuthSession, RefreshToken, User
-from backend.models.base import utcnow
+from backend.models.base import UTCDateTime, utcnow
 from backend.security.tokens import AccessClaims, TokenService
 
+# The one answer to a refused login, whichever check refused it.
+INVALID_CREDENTIALS = "invalid_credentials"
 _IN_CHUNK = 500  # ids per IN (...) list: well under every driver's parameter limit
 
 
@@ -35,7 +48,24 @@ class IssuedTokens:
 _SESSIONS = cast(Table, AuthSession.__table__)
 _REFRESH_TOKENS = cast(Table, RefreshToken.__table__)
 # Built once: every login or authenticated request runs them with new values only.
-_INSERT_SESSION = insert(_SESSIONS)
+_INSERT_SESSION_IF_CURRENT = insert(_SESSIONS).from_select(
+    ["id", "user_id", "created_at", "expires_at"],
+    select(
+        bindparam("id", type_=String()),
+        User.id,
+        bindparam("created_at", type_=UTCDateTime()),
+        bindparam("expires_at", type_=UTCDateTime()),
+    )
+    .where(
+        User.id == bindparam("user_id"),
+        User.is_active.is_(True),
+        User.credentials_version == bindparam("credentials_version"),
+        User.token_version == bindparam("token_version"),
+    )
+    # FOR SHARE on PostgreSQL (SQLite has no row locks and renders nothing):
+    # conflicts with the UPDATE of a password change or a deactivation.
+    .with_for_update(read=True),
+)
 _INSERT_REFRESH_TOKEN = insert(_REFRESH_TOKENS)
 _TOKEN_USER = select(User).where(
     User.id == bindparam("user_id"),
@@ -67,11 +97,17 @@ async def load_token_user(session: AsyncSession, claims: AccessClaims) -> User:
 
 
 class LiveLogin(NamedTuple):
-    """What an access token claims about its login, to be checked against state."""
+    """What a socket was admitted with, to be checked against current state.
+
+    `is_admin` is the role its visibility was decided by: a socket whose
+    user's role changed is no longer live, so a demoted admin stops receiving
+    other users' events at the next re-check.
+    """
 
     session_id: str
     user_id: int
     token_version: int
+    is_admin: bool
 
 
 async def live_logins(
@@ -83,7 +119,7 @@ async def live_logins(
     live: set[LiveLogin] = set()
     for start in range(0, len(session_ids), _IN_CHUNK):
         rows = await session.execute(
-            select(AuthSession.id, User.id, User.token_version)
+            select(AuthSession.id, User.id, User.token_version, User.is_admin)
             .join(User, AuthSession.user_id == User.id)
             .where(
                 AuthSession.id.in_(session_ids[start : start + _IN_CHUNK]),
@@ -121,7 +157,10 @@ async def _issue(
             user_id=user.id, session_id=session_id, token_version=user.token_version
         ),
         refresh_token=tokens.issue_refresh(
-            user_id=user.id, session_id=session_id, jti=jti
+            user_id=user.id,
+            session_id=session_id,
+            jti=jti,
+            token_version=user.token_version,
         ),
         expires_in=tokens.access_ttl,
     )
@@ -130,18 +169,26 @@ async def _issue(
 async def start_login_session(
     session: AsyncSession, *, tokens: TokenService, user: User
 ) -> IssuedTokens:
-    """Open a login session for `user` and issue its first token pair."""
+    """Open a login session for `user` and issue its first token pair.
+
+    `user` is as it was when its password was checked: if it has been
+    deactivated or its credentials changed since, no session is created.
+    """
     session_id = str(uuid.uuid4())
     now = utcnow()
-    await session.execute(
-        _INSERT_SESSION,
+    created = await session.execute(
+        _INSERT_SESSION_IF_CURRENT,
         {
             "id": session_id,
             "user_id": user.id,
+            "credentials_version": user.credentials_version,
+            "token_version": user.token_version,
             "created_at": now,
             "expires_at": now + timedelta(seconds=tokens.refresh_ttl),
         },
     )
+    if created.rowcount != 1:  # type: ignore[attr-defined]
+        raise NotAuthenticated("Wrong username or password.", code=INVALID_CREDENTIALS)
     return await _issue(session, tokens=tokens, user=user, session_id=session_id)
 
 
@@ -171,6 +218,7 @@ async def rotate_refresh_token(
             AuthSession.id == claims.session_id,
             User.id == claims.user_id,
             User.is_active.is_(True),
+            User.token_version == claims.token_version,
             AuthSession.revoked_at.is_(None),
             AuthSession.expires_at > now,
         )
@@ -228,10 +276,16 @@ async def logout(
     claims: AccessClaims,
     refresh_token: str | None,
 ) -> None:
-    """End the current session (and the refresh token's, if it is the user's)."""
+    """End the current session (and the refresh token's, if it is the user's).
+
+    Fails closed: a refresh token that is unknown, stale or not a token at all
+    is ignored, and the access token's own session ends all the same.
+    """
     ended = [claims.session_id]
     if refresh_token is not None:
-        ended.append(tokens.decode_refresh(refresh_token).session_id)
+        # Nothing more to end then; the caller's own session ends all the same.
+        with contextlib.suppress(NotAuthenticated):
+            ended.append(tokens.decode_refresh(refresh_token).session_id)
     await revoke_login_sessions(
         session, login_session_ids=ended, user_id=claims.user_id
     )

@@ -85,6 +85,16 @@ async def find_user_by_login(session: AsyncSession, login: str) -> User | None:
     )
 
 
+async def find_user_id_by_login(session: AsyncSession, login: str) -> int | None:
+    """The id of the user `find_user_by_login` would find, without loading it."""
+    needle = login.lower()
+    return await session.scalar(
+        select(User.id).where(
+            (func.lower(User.username) == needle) | (User.email == needle)
+        )
+    )
+
+
 async def get_user(session: AsyncSession, user_id: int) -> User:
     user = await session.get(User, user_id)
     if user is None:
@@ -161,6 +171,8 @@ async def deactivate_user(session: AsyncSession, *, actor: User, user_id: int) -
 
 async def _end_every_session(session: AsyncSession, user: User) -> None:
     user.token_version += 1
+    # A login whose password check overlapped this gets no session either.
+    user.credentials_version += 1
     await session.flush()
     await logins.revoke_login_sessions(session, user_id=user.id)
 

@@ -19,6 +19,7 @@ architecture test fails for an auth route that does neither.
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from collections.abc import Awaitable, Callable
@@ -124,11 +125,17 @@ def client_address() -> str:
 
 @dataclass(frozen=True, slots=True)
 class Limit:
-    """`scope` shares a budget across routes; `key` picks whose budget it is."""
+    """`scope` shares a budget across routes; `key` picks whose budget it is.
+
+    A key may be a coroutine: the login's account key looks the account up, so
+    that every way of typing one account spends one budget.
+    """
 
     scope: str
     setting: Callable[[Settings], RateLimit]
-    key: Callable[[dict[str, Any]], str] = lambda _kwargs: client_address()
+    key: Callable[[dict[str, Any]], str | Awaitable[str]] = lambda _kwargs: (
+        client_address()
+    )
 
 
 def rate_limit(*limits: Limit) -> Callable[[Callable[P, Awaitable[R]]], Any]:
@@ -140,6 +147,8 @@ def rate_limit(*limits: Limit) -> Callable[[Callable[P, Awaitable[R]]], Any]:
             limiter: RateLimiter = extensions.rate_limiter()
             for limit in limits:
                 key = limit.key(dict(kwargs))
+                if inspect.isawaitable(key):
+                    key = await key
                 await limiter.hit(limit.scope, key, limit.setting(limiter.settings))
             return await view(*args, **kwargs)
 

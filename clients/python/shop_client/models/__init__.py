@@ -5,6 +5,11 @@ from .auth_login_auth_out import AuthLoginAuthOut
 from .auth_login_login_in import AuthLoginLoginIn
 from .auth_logout_logout_in import AuthLogoutLogoutIn
 from .auth_me_user_out import AuthMeUserOut
+from .auth_mfa_totp_confirm_recovery_codes_out import AuthMfaTotpConfirmRecoveryCodesOut
+from .auth_mfa_totp_confirm_totp_confirm_in import AuthMfaTotpConfirmTotpConfirmIn
+from .auth_mfa_totp_disable_totp_disable_in import AuthMfaTotpDisableTotpDisableIn
+from .auth_mfa_totp_setup_totp_setup_in import AuthMfaTotpSetupTotpSetupIn
+from .auth_mfa_totp_setup_totp_setup_out import AuthMfaTotpSetupTotpSetupOut
 from .auth_password_reset_accepted import AuthPasswordResetAccepted
 from .auth_password_reset_confirm_password_reset_confirm_in import AuthPasswordResetConfirmPasswordResetConfirmIn
 from .auth_password_reset_password_reset_in import AuthPasswordResetPasswordResetIn
@@ -84,6 +89,11 @@ __all__ = (
     "AuthLoginLoginIn",
     "AuthLogoutLogoutIn",
     "AuthMeUserOut",
+    "AuthMfaTotpConfirmRecoveryCodesOut",
+    "AuthMfaTotpConfirmTotpConfirmIn",
+    "AuthMfaTotpDisableTotpDisableIn",
+    "AuthMfaTotpSetupTotpSetupIn",
+    "AuthMfaTotpSetupTotpSetupOut",
     "AuthPasswordResetAccepted",
     "AuthPasswordResetConfirmPasswordResetConfirmIn",
     "AuthPasswordResetPasswordResetIn",

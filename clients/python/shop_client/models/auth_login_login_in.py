@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+
+from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="AuthLoginLoginIn")
 
@@ -14,15 +16,23 @@ class AuthLoginLoginIn:
     Attributes:
         password (str):
         username (str):
+        otp (None | str | Unset):
     """
 
     password: str
     username: str
+    otp: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         password = self.password
 
         username = self.username
+
+        otp: None | str | Unset
+        if isinstance(self.otp, Unset):
+            otp = UNSET
+        else:
+            otp = self.otp
 
         field_dict: dict[str, Any] = {}
 
@@ -32,6 +42,8 @@ class AuthLoginLoginIn:
                 "username": username,
             }
         )
+        if otp is not UNSET:
+            field_dict["otp"] = otp
 
         return field_dict
 
@@ -42,9 +54,19 @@ class AuthLoginLoginIn:
 
         username = d.pop("username")
 
+        def _parse_otp(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        otp = _parse_otp(d.pop("otp", UNSET))
+
         auth_login_login_in = cls(
             password=password,
             username=username,
+            otp=otp,
         )
 
         return auth_login_login_in

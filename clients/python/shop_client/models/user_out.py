@@ -22,6 +22,7 @@ class UserOut:
         is_active (bool):
         is_admin (bool):
         last_name (None | str):
+        mfa_enabled (bool):
         updated_at (datetime.datetime):
         username (str):
     """
@@ -34,6 +35,7 @@ class UserOut:
     is_active: bool
     is_admin: bool
     last_name: None | str
+    mfa_enabled: bool
     updated_at: datetime.datetime
     username: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -57,6 +59,8 @@ class UserOut:
         last_name: None | str
         last_name = self.last_name
 
+        mfa_enabled = self.mfa_enabled
+
         updated_at = self.updated_at.isoformat()
 
         username = self.username
@@ -73,6 +77,7 @@ class UserOut:
                 "is_active": is_active,
                 "is_admin": is_admin,
                 "last_name": last_name,
+                "mfa_enabled": mfa_enabled,
                 "updated_at": updated_at,
                 "username": username,
             }
@@ -109,6 +114,8 @@ class UserOut:
 
         last_name = _parse_last_name(d.pop("last_name"))
 
+        mfa_enabled = d.pop("mfa_enabled")
+
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
 
         username = d.pop("username")
@@ -122,6 +129,7 @@ class UserOut:
             is_active=is_active,
             is_admin=is_admin,
             last_name=last_name,
+            mfa_enabled=mfa_enabled,
             updated_at=updated_at,
             username=username,
         )

@@ -10,9 +10,9 @@ from backend.api.v1 import orders, products  # noqa: E402
 
 blueprints += [products.blueprint, orders.blueprint]
 
-from backend.api.v1 import auth, users  # noqa: E402
+from backend.api.v1 import auth, mfa, users  # noqa: E402
 
-blueprints += [auth.blueprint, users.blueprint]
+blueprints += [auth.blueprint, mfa.blueprint, users.blueprint]
 
 from backend.api.v1 import order_events  # noqa: E402
 

@@ -21,7 +21,7 @@ from backend.schemas.auth import (
 )
 from backend.schemas.common import NoContent, Problem
 from backend.schemas.user import UserOut
-from backend.services import auth, logins, users
+from backend.services import auth, logins, mfa, users
 from backend.services.logins import IssuedTokens
 from backend.web.guards import (
     bearer_token,
@@ -35,15 +35,34 @@ blueprint = Blueprint("auth", __name__, url_prefix="/auth")
 
 # Registration shares one per-address budget with POST /users.
 REGISTER_LIMIT = Limit("register", lambda s: s.register_limit)
+
+
+def account_key(user_id: int | None, typed: str) -> str:
+    """Whose login budget an attempt spends: the account's, however it was typed.
+
+    A name that matches no account has its own budget (lower-cased), so an
+    unknown name is limited exactly like a known one and a 429 does not tell
+    them apart; the budgets of two names are shared only when both name one
+    account, which only someone who already knows both can observe.
+    """
+    return f"user:{user_id}" if user_id is not None else f"name:{typed.lower()}"
+
+
+async def _typed_account(kwargs: dict[str, Any]) -> str:
+    typed: str = kwargs["data"].username
+    return account_key(await users.find_user_id_by_login(get_session(), typed), typed)
+
+
 LOGIN_LIMITS = (
     Limit("login", lambda s: s.login_limit),
-    Limit(
-        "login-account", lambda s: s.login_limit, lambda kw: kw["data"].username.lower()
-    ),
+    Limit("login-account", lambda s: s.login_limit, _typed_account),
 )
-# A stolen access token must not give unlimited guesses at the current password.
-PASSWORD_LIMIT = Limit(
-    "password", lambda s: s.login_limit, lambda _kw: str(current_user().id)
+# A stolen access token must not give unlimited guesses at the password or the
+# second factor: those checks spend the account's login budget.
+ACCOUNT_LIMIT = Limit(
+    "login-account",
+    lambda s: s.login_limit,
+    lambda _kw: account_key(current_user().id, ""),
 )
 
 
@@ -93,10 +112,13 @@ async def register(data: RegisterIn) -> tuple[AuthOut, int]:
 @document_response(Problem, 429)
 @rate_limit(*LOGIN_LIMITS)
 async def login(data: LoginIn) -> AuthOut:
-    """Log in with a username or email and a password."""
+    """Log in with a username or email, a password and, if enabled, a code."""
     session = get_session()
     user = await auth.authenticate(
         session, hasher=extensions.hasher(), login=data.username, password=data.password
+    )
+    await mfa.check_login_factor(
+        session, box=extensions.secret_box(), user=user, otp=data.otp
     )
     return _auth_out(
         user,
@@ -136,7 +158,7 @@ def _pair(issued: IssuedTokens) -> dict[str, Any]:
 @rate_exempt("needs a valid access token and only ends sessions")
 @document_response(NoContent, 204)
 async def logout(data: LogoutIn) -> tuple[str, int]:
-    """End the current session: its refresh and access tokens stop working."""
+    """End the current session (always), and the given refresh token's if valid."""
     await logins.logout(
         get_session(),
         tokens=extensions.tokens(),
@@ -162,7 +184,7 @@ async def me() -> UserOut:
 @validate_request(ChangePasswordIn)
 @document_response(Problem, 403)
 @document_response(Problem, 429)
-@rate_limit(PASSWORD_LIMIT)
+@rate_limit(ACCOUNT_LIMIT)
 @document_response(NoContent, 204)
 async def change_password(data: ChangePasswordIn) -> tuple[str, int]:
     """Change the password; every other session of the user is revoked."""

@@ -95,7 +95,7 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     body: AuthLoginLoginIn,
 ) -> Response[AuthLoginAuthOut | Problem]:
-    """Log in with a username or email and a password.
+    """Log in with a username or email, a password and, if enabled, a code.
 
     Args:
         body (AuthLoginLoginIn):
@@ -124,7 +124,7 @@ def sync(
     client: AuthenticatedClient | Client,
     body: AuthLoginLoginIn,
 ) -> AuthLoginAuthOut | Problem | None:
-    """Log in with a username or email and a password.
+    """Log in with a username or email, a password and, if enabled, a code.
 
     Args:
         body (AuthLoginLoginIn):
@@ -148,7 +148,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     body: AuthLoginLoginIn,
 ) -> Response[AuthLoginAuthOut | Problem]:
-    """Log in with a username or email and a password.
+    """Log in with a username or email, a password and, if enabled, a code.
 
     Args:
         body (AuthLoginLoginIn):
@@ -175,7 +175,7 @@ async def asyncio(
     client: AuthenticatedClient | Client,
     body: AuthLoginLoginIn,
 ) -> AuthLoginAuthOut | Problem | None:
-    """Log in with a username or email and a password.
+    """Log in with a username or email, a password and, if enabled, a code.
 
     Args:
         body (AuthLoginLoginIn):

@@ -85,7 +85,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     body: AuthLogoutLogoutIn | Unset = UNSET,
 ) -> Response[Any | Problem]:
-    """End the current session: its refresh and access tokens stop working.
+    """End the current session (always), and the given refresh token's if valid.
 
     Args:
         body (AuthLogoutLogoutIn | Unset): May be empty; a refresh token given here has its
@@ -115,7 +115,7 @@ def sync(
     client: AuthenticatedClient,
     body: AuthLogoutLogoutIn | Unset = UNSET,
 ) -> Any | Problem | None:
-    """End the current session: its refresh and access tokens stop working.
+    """End the current session (always), and the given refresh token's if valid.
 
     Args:
         body (AuthLogoutLogoutIn | Unset): May be empty; a refresh token given here has its
@@ -140,7 +140,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     body: AuthLogoutLogoutIn | Unset = UNSET,
 ) -> Response[Any | Problem]:
-    """End the current session: its refresh and access tokens stop working.
+    """End the current session (always), and the given refresh token's if valid.
 
     Args:
         body (AuthLogoutLogoutIn | Unset): May be empty; a refresh token given here has its
@@ -168,7 +168,7 @@ async def asyncio(
     client: AuthenticatedClient,
     body: AuthLogoutLogoutIn | Unset = UNSET,
 ) -> Any | Problem | None:
-    """End the current session: its refresh and access tokens stop working.
+    """End the current session (always), and the given refresh token's if valid.
 
     Args:
         body (AuthLogoutLogoutIn | Unset): May be empty; a refresh token given here has its
