@@ -6,9 +6,11 @@ auth, missing headers, unsupported methods, use after free, resource
 availability), with 50 examples per operation and a fixed seed, then a
 stateful phase that follows the document's links. Rules that JSON Schema
 cannot state are given to positive data by the `map_case` hook below, not
-taken away from the checks. The one configured check: an admin's workflows
+taken away from the checks. Two things are configured: an admin's workflows
 skip use_after_free, because soft-deleted users and products stay readable
-by admins (the contract's behaviour).
+by admins (the contract's behaviour); and positive_data_acceptance accepts
+400 where the body carries a secret token or code (`SECRET_BODIES`), which a
+generated value cannot know.
 
 The fuzzer may log its identity out, deactivate or demote it; before each
 case the identity is healed in the database so every case runs with a working
@@ -32,6 +34,7 @@ from email_validator import EmailNotValidError, validate_email
 from hypothesis import HealthCheck, Phase, settings
 from quart import Quart
 from schemathesis import Case, GenerationMode, HookContext, checks
+from schemathesis.config import SchemathesisConfig
 from schemathesis.core.parameters import ParameterLocation
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -39,6 +42,7 @@ from sqlalchemy.pool import NullPool
 
 from backend import extensions
 from backend.app import create_app
+from backend.webhooks.addresses import UrlRefused, check_url
 from tests.conftest import make_settings
 from tests.support import databases
 from tests.support.factories import issue_access_token, make_product, make_user
@@ -138,7 +142,34 @@ def _openapi_document() -> dict[str, Any]:
 
 
 DOCUMENT = _openapi_document()
-schema = schemathesis.openapi.from_dict(DOCUMENT)
+# Operations whose body carries a secret the fuzzer cannot know: a reset or
+# verification token (256 random bits) or a current TOTP or recovery code. A
+# schema-valid guess is rightly refused with 400 (`invalid_token`,
+# `invalid_code`), as the contract says, so for these, and for
+# positive_data_acceptance only, 400 is an accepted answer; every other check
+# and every other status still applies.
+SECRET_BODIES = (
+    "auth_password_reset_confirm",
+    "auth_verify_email",
+    "auth_mfa_totp_confirm",
+    "auth_mfa_totp_disable",
+)
+ACCEPTED_FOR_A_GUESS = ["2xx", "3xx", "400", "401", "403", "404", "409", "429", "5xx"]
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "operations": [
+            {
+                "include-operation-id": list(SECRET_BODIES),
+                "checks": {
+                    "positive_data_acceptance": {
+                        "expected-statuses": ACCEPTED_FOR_A_GUESS
+                    }
+                },
+            }
+        ]
+    }
+)
+schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
 
 
 def _strong(password: str) -> str:
@@ -151,9 +182,10 @@ def map_case(context: HookContext, case: Case[Any]) -> Case[Any]:
     """Make positive data obey the rules JSON Schema cannot state.
 
     A password's mix of character classes, a confirmation equal to its
-    password, each product at most once per order, and an idempotency key not
-    yet used for another body are checked by the server (422) but have no
-    JSON Schema form; nor has an email address on a special-use domain
+    password, each product at most once per order, a webhook URL that is
+    http(s) with a host, a valid port and no credentials, and an idempotency
+    key not yet used for another body are checked by the server (422) but have
+    no exact JSON Schema form; nor has an email address on a special-use domain
     (`.test`, `.local`), which `format: email` allows. Positive cases are adjusted to
     obey them, so `positive_data_acceptance` runs unconfigured; negative cases
     are left alone, so `negative_data_rejection` still sees every broken rule.
@@ -176,7 +208,17 @@ def map_case(context: HookContext, case: Case[Any]) -> Case[Any]:
         body["email"] = f"fuzz{uuid.uuid4().hex[:12]}@example.com"
     if isinstance(items := body.get("items"), list):
         body["items"] = _each_product_once(items)
+    if isinstance(url := body.get("url"), str) and not _webhook_url(url):
+        body["url"] = f"http://hooks.example.com/{uuid.uuid4().hex}"
     return case
+
+
+def _webhook_url(url: str) -> bool:
+    try:
+        check_url(url)
+    except UrlRefused:
+        return False
+    return True
 
 
 def _acceptable(email: str) -> bool:

@@ -81,7 +81,7 @@ from .webhooks_redeliver_redeliver import WebhooksRedeliverRedeliver
 from .webhooks_rotate_secret_webhook_secret import WebhooksRotateSecretWebhookSecret
 from .webhooks_update_webhook_out import WebhooksUpdateWebhookOut
 from .webhooks_update_webhook_update import WebhooksUpdateWebhookUpdate
-from .webhooks_update_webhook_update_event_types_type_0_item import WebhooksUpdateWebhookUpdateEventTypesType0Item
+from .webhooks_update_webhook_update_event_types_item import WebhooksUpdateWebhookUpdateEventTypesItem
 
 __all__ = (
     "AuthChangePasswordChangePasswordIn",
@@ -165,5 +165,5 @@ __all__ = (
     "WebhooksRotateSecretWebhookSecret",
     "WebhooksUpdateWebhookOut",
     "WebhooksUpdateWebhookUpdate",
-    "WebhooksUpdateWebhookUpdateEventTypesType0Item",
+    "WebhooksUpdateWebhookUpdateEventTypesItem",
 )

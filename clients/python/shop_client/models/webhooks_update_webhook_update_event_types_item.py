@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class WebhooksUpdateWebhookUpdateEventTypesType0Item(StrEnum):
+class WebhooksUpdateWebhookUpdateEventTypesItem(StrEnum):
     ORDER_CREATED = "order.created"
     ORDER_STATUS_CHANGED = "order.status_changed"
 
