@@ -122,10 +122,19 @@ class Settings(BaseSettings):
     cleanup_interval: int = Field(default=300, gt=0)
     event_retention: int = Field(default=30 * 24 * 3600, gt=0)
 
+    # Orders that cannot hoard stock (see backend.services.order_rules): an
+    # unpaid order gives its stock back after the TTL, one user holds at most
+    # `order_max_pending` pending orders and places at most `rate_limit_orders`.
+    order_pending_ttl: int = Field(default=1800, gt=0)
+    order_max_pending: int = Field(default=10, gt=0)
+    rate_limit_orders: str = "30/minute"
+    require_verified_email: bool = False
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         RateLimit.parse(self.rate_limit_login)
         RateLimit.parse(self.rate_limit_register)
+        RateLimit.parse(self.rate_limit_orders)
         if self.app_env != "production":
             return self
         for name in ("secret_key", "jwt_secret_key"):
@@ -161,3 +170,7 @@ class Settings(BaseSettings):
     @cached_property
     def register_limit(self) -> RateLimit:
         return RateLimit.parse(self.rate_limit_register)
+
+    @cached_property
+    def orders_limit(self) -> RateLimit:
+        return RateLimit.parse(self.rate_limit_orders)

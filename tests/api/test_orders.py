@@ -21,6 +21,7 @@ ORDER_FIELDS = {
     "items",
     "total_cents",
     "currency",
+    "expires_at",
     "created_at",
     "updated_at",
 }

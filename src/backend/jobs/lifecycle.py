@@ -12,6 +12,7 @@ from backend.db import get_database
 from backend.jobs import builtin, cleanup  # noqa: F401 - registers their kinds
 from backend.jobs.queue import NOTIFY_CHANNEL
 from backend.jobs.runner import JobRunner
+from backend.services import order_expiry  # noqa: F401 - registers its job kind
 
 
 class _NotifyWakesRunner:

@@ -20,7 +20,8 @@ from backend.schemas.product import JsonInt
 # Ids live in 32-bit integer columns; larger values cannot name a row.
 RowId = Annotated[JsonInt, Field(ge=1, le=2**31 - 1)]
 OrderStatus = Annotated[
-    Literal["pending", "paid", "shipped", "delivered", "cancelled"], Stripped
+    Literal["pending", "paid", "shipped", "delivered", "cancelled", "expired"],
+    Stripped,
 ]
 
 
@@ -86,6 +87,9 @@ class OrderOut(OutputSchema):
     items: list[OrderItemOut]
     total_cents: int
     currency: str
+    expires_at: datetime | None = Field(
+        default=None, description="When a pending order expires; null otherwise."
+    )
     created_at: datetime
     updated_at: datetime
 
