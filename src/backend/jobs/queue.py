@@ -119,28 +119,36 @@ _SQLITE_INSERT = sqlite.insert(_JOBS).on_conflict_do_nothing(
 )
 
 
-def _claimable(now: datetime) -> ColumnElement[bool]:
+def _claimable(now: datetime, kinds: Sequence[str]) -> ColumnElement[bool]:
     due = and_(_JOBS.c.state == "queued", _JOBS.c.run_at <= now)
     abandoned = and_(_JOBS.c.state == "running", _JOBS.c.locked_until < now)
-    return or_(due, abandoned)
+    # Only kinds this process can run: during a rolling deploy an older
+    # process must leave a new kind's jobs to the processes that know it,
+    # rather than claim them and find no handler.
+    return and_(or_(due, abandoned), _JOBS.c.kind.in_(kinds))
 
 
-async def any_claimable(session: AsyncSession) -> bool:
+async def any_claimable(session: AsyncSession, *, kinds: Sequence[str]) -> bool:
     """A cheap read before taking a write lock for a claim that finds nothing."""
     found = await session.scalar(
-        select(literal(1)).where(_claimable(utcnow())).limit(1)
+        select(literal(1)).where(_claimable(utcnow(), kinds)).limit(1)
     )
     return found is not None
 
 
 async def claim(
-    session: AsyncSession, *, worker: str, limit: int, lease: float
+    session: AsyncSession,
+    *,
+    worker: str,
+    limit: int,
+    lease: float,
+    kinds: Sequence[str],
 ) -> Sequence[Job]:
-    """Lease up to `limit` due jobs to `worker`, oldest due first."""
+    """Lease up to `limit` due jobs of `kinds` to `worker`, oldest due first."""
     now = utcnow()
     chosen = (
         select(_JOBS.c.id)
-        .where(_claimable(now))
+        .where(_claimable(now, kinds))
         .order_by(_JOBS.c.run_at, _JOBS.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)

@@ -26,7 +26,7 @@ from backend.db import Database
 from backend.jobs import periodic, queue, wakeup
 from backend.jobs.context import JobContext, JobRun
 from backend.jobs.errors import describe
-from backend.jobs.registry import UnknownJobKind, get_kind
+from backend.jobs.registry import UnknownJobKind, get_kind, registered_kinds
 from backend.mail import EmailSender
 from backend.models import Job
 
@@ -80,8 +80,7 @@ class JobRunner:
         if self._loop_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
-        if self._running:
-            await asyncio.wait(list(self._running.values()), timeout=grace)
+        await self._wait_running(grace)
         unfinished = list(self._running)
         for task in self._running.values():
             task.cancel()
@@ -90,6 +89,25 @@ class JobRunner:
             logger.warning("releasing %d unfinished jobs", len(unfinished))
             async with self.database.session() as session:
                 await queue.release(session, worker=self.worker_id, job_ids=unfinished)
+
+    async def _wait_running(self, grace: float) -> None:
+        """Wait up to `grace` s for running jobs, keeping their leases alive.
+
+        The loop that renews leases has stopped; without renewing here, a
+        drain longer than the lease would let another process claim a job
+        that is still running here.
+        """
+        deadline = time.monotonic() + grace
+        while self._running and (left := deadline - time.monotonic()) > 0:
+            await asyncio.wait(
+                list(self._running.values()), timeout=min(left, self.lease / 3)
+            )
+            if self._running:
+                with contextlib.suppress(OperationalError, DBAPIError, OSError):
+                    async with self.database.session() as session:
+                        await queue.extend_leases(
+                            session, worker=self.worker_id, lease=self.lease
+                        )
 
     @property
     def busy(self) -> int:
@@ -112,6 +130,12 @@ class JobRunner:
                 logger.warning("job runner cannot reach the database", exc_info=True)
                 await asyncio.sleep(ERROR_PAUSE_SECONDS)
                 continue
+            except Exception:  # the loop must outlive any bug
+                # A dead loop would stop this process's jobs without a sign
+                # (its task's exception is only read at drain).
+                logger.exception("job runner loop failed; retrying")
+                await asyncio.sleep(ERROR_PAUSE_SECONDS)
+                continue
             if claimed and self.busy < self.concurrency:
                 continue  # more may be due: claim again before sleeping
             with contextlib.suppress(TimeoutError):
@@ -122,12 +146,17 @@ class JobRunner:
         free = self.concurrency - self.busy
         if free <= 0 or self._draining:
             return 0
+        kinds = registered_kinds()
         async with self.database.session(readonly=True) as session:
-            if not await queue.any_claimable(session):
+            if not await queue.any_claimable(session, kinds=kinds):
                 return 0
         async with self.database.session() as session:
             jobs = await queue.claim(
-                session, worker=self.worker_id, limit=free, lease=self.lease
+                session,
+                worker=self.worker_id,
+                limit=free,
+                lease=self.lease,
+                kinds=kinds,
             )
         for job in jobs:
             self._running[job.id] = asyncio.create_task(
