@@ -30,6 +30,11 @@ MakeUrl = Callable[[str], Awaitable[str]]
 StartServer = Callable[..., LiveServer]
 
 
+def job_app_command() -> list[str]:
+    """A `LiveServer` command serving the app with the test job kinds."""
+    return [sys.executable, "-m", "hypercorn", "-c", "hypercorn.toml", JOB_APP]
+
+
 class Inbox:
     """What a real SMTP server (aiosmtpd) accepted: (recipient, subject) pairs."""
 

@@ -6,7 +6,6 @@ Real parts only: a Hypercorn process serving the app, a real SMTP server
 
 from __future__ import annotations
 
-import sys
 import uuid
 from typing import Any
 
@@ -14,7 +13,7 @@ import httpx
 import pytest
 
 from backend.models import Job
-from tests.jobs.conftest import JOB_APP, MakeUrl, SmtpServer, StartServer
+from tests.jobs.conftest import MakeUrl, SmtpServer, StartServer, job_app_command
 from tests.support.live_data import LiveData
 
 pytestmark = pytest.mark.e2e
@@ -48,7 +47,7 @@ async def test_a_registration_sends_its_email_once_and_a_rolled_back_one_none(
     smtp.start()
     server = live_server(
         url,
-        command=_hypercorn(),
+        command=job_app_command(),
         env={"SMTP_URL": smtp.url, "RATE_LIMIT_REGISTER": "0"},
     )
     table = await jobs_on(url)
@@ -88,7 +87,7 @@ async def test_an_email_is_retried_while_smtp_is_down_and_sent_once_it_is_back(
     # Nothing listens on the SMTP port yet: every attempt is refused.
     server = live_server(
         url,
-        command=_hypercorn(),
+        command=job_app_command(),
         env={"SMTP_URL": smtp.url, "RATE_LIMIT_REGISTER": "0"},
     )
     table = await jobs_on(url)
@@ -126,7 +125,3 @@ async def test_an_email_is_retried_while_smtp_is_down_and_sent_once_it_is_back(
     assert done["attempts"] > 1
     assert done["finished_at"] is not None
     assert smtp.inbox.to(person["email"]) == [WELCOME]
-
-
-def _hypercorn() -> list[str]:
-    return [sys.executable, "-m", "hypercorn", "-c", "hypercorn.toml", JOB_APP]
