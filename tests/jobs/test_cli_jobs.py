@@ -12,8 +12,7 @@ from tests.support.server import PROJECT_ROOT, TEST_SECRET
 from tests.test_cli import count
 
 
-async def test_seed_db_is_refused_in_production(fresh_database_url: MakeUrl) -> None:
-    url = await fresh_database_url("sqlite")
+def seed_db_in_production(url: str) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "APP_ENV": "production",
@@ -21,7 +20,7 @@ async def test_seed_db_is_refused_in_production(fresh_database_url: MakeUrl) -> 
         "SECRET_KEY": TEST_SECRET,
         "JWT_SECRET_KEY": TEST_SECRET + "-jwt",
     }
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-m", "quart", "--app", "backend.asgi:app", "seed-db"],
         cwd=PROJECT_ROOT,
         env=env,
@@ -30,6 +29,11 @@ async def test_seed_db_is_refused_in_production(fresh_database_url: MakeUrl) -> 
         timeout=120,
         check=False,
     )
+
+
+async def test_seed_db_is_refused_in_production(fresh_database_url: MakeUrl) -> None:
+    url = await fresh_database_url("sqlite")
+    result = seed_db_in_production(url)
     assert result.returncode != 0
     assert "seed-db is refused with APP_ENV=production" in result.stderr
     assert await count(url, User) == 0
