@@ -31,6 +31,11 @@ def service_env(dsn: str) -> dict[str, str]:
         # All load comes from 127.0.0.1: a per-address login limit would turn
         # the login storm into a 429 storm and measure nothing.
         "RATE_LIMIT_LOGIN": "0",
+        # place-order and fan-out place thousands of orders per user and pay
+        # none: the placement rate and the pending cap would answer 429 and 409
+        # and measure nothing. The cap's check still runs (and is measured).
+        "RATE_LIMIT_ORDERS": "0",
+        "ORDER_MAX_PENDING": "1000000",
         # fan-out subscribes thousands of sockets as a handful of admin users.
         "WS_MAX_CONNECTIONS_PER_USER": "100000",
         "LOG_LEVEL": "WARNING",
