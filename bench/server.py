@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,7 +16,9 @@ import httpx
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
-PORT = 8731
+# BENCH_PORT moves it: Hypercorn binds with SO_REUSEPORT, so a second
+# benchmark on the same port would silently share the first one's load.
+PORT = int(os.environ.get("BENCH_PORT", "8731"))
 
 
 def service_env(dsn: str) -> dict[str, str]:
@@ -56,6 +59,10 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, health_path: str = "/health", timeout: float = 30.0) -> None:
+        if _listening(self.port):
+            raise RuntimeError(
+                f"something already listens on port {self.port}; set BENCH_PORT"
+            )
         command = [
             sys.executable,
             "-m",
@@ -98,6 +105,12 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def bind_args(port: int, workers: int) -> list[str]:

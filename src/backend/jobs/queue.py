@@ -25,6 +25,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy import cast as sa_cast
@@ -193,6 +194,32 @@ async def mark_succeeded(
             finished_at=now,
             updated_at=now,
         )
+    )
+
+
+async def mark_many_succeeded(
+    session: AsyncSession, *, worker: str, runs: Sequence[tuple[int, int]]
+) -> None:
+    """Record several `(job id, attempt)` runs of `worker` as succeeded at once."""
+    if not runs:
+        return
+    now = utcnow()
+    await session.execute(
+        update(Job)
+        .where(
+            tuple_(Job.id, Job.attempts).in_(runs),
+            Job.state == "running",
+            Job.locked_by == worker,
+        )
+        .values(
+            state="succeeded",
+            locked_by=None,
+            locked_until=None,
+            last_error=None,
+            finished_at=now,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
     )
 
 

@@ -6,6 +6,11 @@ it, or for at most `POLL_SECONDS` (scheduled jobs, SQLite's other workers,
 and a NOTIFY lost while the listening connection was down). While jobs run,
 their leases are extended; a process that dies stops extending them, and
 after `JOB_LEASE` another process claims the job again.
+
+Successes are recorded in batches, in the same transaction as the next
+claim: a short job then costs a fraction of a transaction instead of one of
+its own. A process that dies before recording a success runs that job again
+(at least once, as after any crash).
 """
 
 from __future__ import annotations
@@ -58,6 +63,8 @@ class JobRunner:
         self._wake = asyncio.Event()
         self._draining = False
         self._running: dict[int, asyncio.Task[None]] = {}
+        # (job id, attempt) of runs that succeeded, not yet recorded.
+        self._succeeded: list[tuple[int, int]] = []
         self._loop_task: asyncio.Task[None] | None = None
         self._schedule = periodic.Scheduler(settings)
 
@@ -85,6 +92,12 @@ class JobRunner:
         for task in self._running.values():
             task.cancel()
         await asyncio.gather(*self._running.values(), return_exceptions=True)
+        if self._succeeded:
+            async with self.database.session() as session:
+                await queue.mark_many_succeeded(
+                    session, worker=self.worker_id, runs=self._succeeded
+                )
+            self._succeeded = []
         if unfinished:
             logger.warning("releasing %d unfinished jobs", len(unfinished))
             async with self.database.session() as session:
@@ -143,21 +156,35 @@ class JobRunner:
                     await self._wake.wait()
 
     async def _claim(self) -> int:
-        free = self.concurrency - self.busy
-        if free <= 0 or self._draining:
-            return 0
+        """Record the successes so far and claim what fits, in one transaction."""
+        free = 0 if self._draining else self.concurrency - self.busy
+        succeeded, self._succeeded = self._succeeded, []
         kinds = registered_kinds()
-        async with self.database.session(readonly=True) as session:
-            if not await queue.any_claimable(session, kinds=kinds):
-                return 0
-        async with self.database.session() as session:
-            jobs = await queue.claim(
-                session,
-                worker=self.worker_id,
-                limit=free,
-                lease=self.lease,
-                kinds=kinds,
-            )
+        try:
+            if not succeeded:
+                if free <= 0:
+                    return 0
+                async with self.database.session(readonly=True) as session:
+                    if not await queue.any_claimable(session, kinds=kinds):
+                        return 0
+            async with self.database.session() as session:
+                await queue.mark_many_succeeded(
+                    session, worker=self.worker_id, runs=succeeded
+                )
+                jobs = (
+                    await queue.claim(
+                        session,
+                        worker=self.worker_id,
+                        limit=free,
+                        lease=self.lease,
+                        kinds=kinds,
+                    )
+                    if free > 0
+                    else []
+                )
+        except BaseException:
+            self._succeeded[:0] = succeeded  # recorded on the next turn
+            raise
         for job in jobs:
             self._running[job.id] = asyncio.create_task(
                 self._run(job), name=f"job-{job.id}"
@@ -196,10 +223,7 @@ class JobRunner:
             raise  # draining: `drain` releases the job
         except Exception as error:  # noqa: BLE001 - any handler failure is a retry
             return await self._record_failure(job, run, error)
-        async with self.database.session() as session:
-            await queue.mark_succeeded(
-                session, job_id=job.id, worker=self.worker_id, attempt=run.attempt
-            )
+        self._succeeded.append((job.id, run.attempt))  # the loop records it next
         return "succeeded"
 
     async def _record_failure(self, job: Job, run: JobRun, error: Exception) -> str:
