@@ -193,8 +193,8 @@ class Runner:
         row.passed = bool(row.passed) and broken == 0
         verdict = "holds" if broken == 0 else f"BROKEN for {broken} products"
         print(
-            f"stock invariant: {verdict} (stock + units in non-cancelled orders"
-            " = initial stock)",
+            f"stock invariant: {verdict} (stock + units in orders neither"
+            " cancelled nor expired = initial stock)",
             flush=True,
         )
         self.rows.append(row)
