@@ -93,10 +93,14 @@ class JobRunner:
             task.cancel()
         await asyncio.gather(*self._running.values(), return_exceptions=True)
         if self._succeeded:
-            async with self.database.session() as session:
-                await queue.mark_many_succeeded(
-                    session, worker=self.worker_id, runs=self._succeeded
-                )
+            try:
+                async with self.database.session() as session:
+                    await queue.mark_many_succeeded(
+                        session, worker=self.worker_id, runs=self._succeeded
+                    )
+            except (OperationalError, DBAPIError, OSError):
+                # They run again after the lease: at least once.
+                logger.warning("could not record finished jobs", exc_info=True)
             self._succeeded = []
         if unfinished:
             logger.warning("releasing %d unfinished jobs", len(unfinished))
