@@ -179,24 +179,6 @@ def _fenced(job_id: int, worker: str, attempt: int) -> ColumnElement[bool]:
     )
 
 
-async def mark_succeeded(
-    session: AsyncSession, *, job_id: int, worker: str, attempt: int
-) -> None:
-    now = utcnow()
-    await session.execute(
-        update(Job)
-        .where(_fenced(job_id, worker, attempt))
-        .values(
-            state="succeeded",
-            locked_by=None,
-            locked_until=None,
-            last_error=None,
-            finished_at=now,
-            updated_at=now,
-        )
-    )
-
-
 async def mark_many_succeeded(
     session: AsyncSession, *, worker: str, runs: Sequence[tuple[int, int]]
 ) -> None:
