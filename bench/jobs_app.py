@@ -16,8 +16,8 @@ from __future__ import annotations
 from quart import Blueprint, request
 from sqlalchemy import select, true
 
-from backend import create_app
-from backend.db import get_session
+from backend.app import create_app
+from backend.db.request_scope import get_session
 from backend.jobs import enqueue
 
 MAX_COUNT = 100

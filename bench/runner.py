@@ -24,11 +24,13 @@ SCENARIOS = (
     "place-order",
     "login-storm",
     "fan-out",
+    "metrics",
     "jobs",
 )
 ORDER_CONNS = 64
 READ_CONNS = (64, 256)
 FANOUT_COUNTS = (1_000, 10_000)
+METRICS_CONNS = 64
 
 
 class Runner:
@@ -62,9 +64,11 @@ class Runner:
         path.write_text("\n".join(lines) + "\n")
         return path
 
-    def _start(self, app: str, health: str) -> Server:
+    def _start(
+        self, app: str, health: str, env: dict[str, str] | None = None
+    ) -> Server:
         self.stop()
-        self.server = Server(app, self.env, self.workdir / "server.log")
+        self.server = Server(app, env or self.env, self.workdir / "server.log")
         self.server.start(health_path=health)
         return self.server
 
@@ -132,6 +136,7 @@ class Runner:
             "place-order": ("POST", "/api/v1/orders"),
             "login-storm": ("POST", "/api/v1/auth/login"),
             "fan-out": ("POST", "/api/v1/orders"),
+            "metrics": ("GET", "/api/v1/products/1"),
         }
         method, path = probes[name]
         missing = scenarios.route_missing(base + path, method, json={})
@@ -153,6 +158,8 @@ class Runner:
             self._place_order(base, ceilings.get("place-order"))
         elif name == "login-storm":
             self.rows.extend(scenarios.login_storm(base, plan, self.files))
+        elif name == "metrics":
+            self._metrics_cost()
         elif name == "fan-out":
             for count in FANOUT_COUNTS:
                 self.rows.append(
@@ -179,6 +186,27 @@ class Runner:
                         deflate=True,
                     )
                 )
+
+    def _metrics_cost(self) -> None:
+        """read-one with metrics on and off, alternating; then the service again.
+
+        Rounds alternate (on, off, on, off, ...) so that a drift of the
+        machine's speed during the run falls on both sides alike.
+        """
+        loads: dict[bool, list[LoadResult]] = {True: [], False: []}
+        for _ in range(self.plan.metrics_rounds):
+            for enabled in (True, False):
+                env = {**self.env, "METRICS_ENABLED": str(enabled).lower()}
+                server = self._start("backend.asgi:app", "/health", env)
+                scenarios.warm_up(server.url, "read_one.lua", self.plan)
+                _, load = scenarios.wrk_row(
+                    "read-one", server.url, "read_one.lua", METRICS_CONNS, self.plan
+                )
+                loads[enabled].append(load)
+        self.rows.append(
+            scenarios.metrics_cost(loads[True], loads[False], METRICS_CONNS)
+        )
+        self._start("backend.asgi:app", "/health")
 
     def _place_order(self, base: str, ceiling: LoadResult | None) -> None:
         assert self.data is not None

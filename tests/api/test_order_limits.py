@@ -11,8 +11,9 @@ from quart.typing import TestClientProtocol as Client
 from backend.config import Settings
 from backend.services import order_rules
 from tests.api.helpers import problem
-from tests.api.test_orders import URL, Actor, _actor, _product
+from tests.api.test_orders import URL, _product
 from tests.conftest import make_settings
+from tests.support.actors import Actor, make_actor
 
 MAX_PENDING = 3
 RATE = 8
@@ -29,17 +30,17 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 async def alice(app: Quart) -> Actor:
-    return await _actor(app)
+    return await make_actor(app)
 
 
 @pytest.fixture
 async def bob(app: Quart) -> Actor:
-    return await _actor(app)
+    return await make_actor(app)
 
 
 @pytest.fixture
 async def admin(app: Quart) -> Actor:
-    return await _actor(app, is_admin=True)
+    return await make_actor(app, is_admin=True)
 
 
 def _body(product_id: int) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,9 +16,10 @@ from typing import IO, Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from bench.server import hypercorn_command, terminate
 from sqlalchemy import select
 
-from backend.db import Database
+from backend.db.database import Database
 from backend.jobs import enqueue
 from backend.models import Job
 from tests.support.live_data import live_settings
@@ -32,7 +32,7 @@ StartServer = Callable[..., LiveServer]
 
 def job_app_command() -> list[str]:
     """A `LiveServer` command serving the app with the test job kinds."""
-    return [sys.executable, "-m", "hypercorn", "-c", "hypercorn.toml", JOB_APP]
+    return hypercorn_command(JOB_APP)
 
 
 class Inbox:
@@ -122,13 +122,8 @@ class Worker:
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            terminate(self.process, 30)
         if self._log is not None:
             self._log.close()
             self._log = None

@@ -9,7 +9,7 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 from sqlalchemy import select, update
 
-from backend.db import get_database
+from backend import extensions
 from backend.jobs import enqueue
 from backend.models import Job
 from backend.models.base import utcnow
@@ -39,7 +39,7 @@ async def _call(
 
 
 async def _headers(app: Quart, *, is_admin: bool) -> dict[str, str]:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         user = await make_user(session, app, is_admin=is_admin)
     return await bearer_for(app, user)
 
@@ -53,7 +53,7 @@ async def admin(app: Quart) -> dict[str, str]:
 async def jobs(app: Quart) -> dict[str, int]:
     """A queued email, a dead email and a succeeded noop, by state."""
     ids = {}
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         for name, kind, payload in (
             ("queued", "send_email", {"to": "a@x.io", "subject": "s", "body": "b"}),
             ("dead", "send_email", {"to": "b@x.io", "subject": "s", "body": "b"}),

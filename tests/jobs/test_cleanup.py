@@ -9,7 +9,7 @@ from typing import Any
 from quart import Quart
 from sqlalchemy import select
 
-from backend.db import get_database
+from backend import extensions
 from backend.jobs import JobContext, JobRun, cleanup
 from backend.models import (
     AuthSession,
@@ -29,8 +29,8 @@ DAY = timedelta(days=1)
 async def test_cleanup_deletes_the_expired_and_the_old_and_keeps_the_rest(
     app: Quart,
 ) -> None:
-    settings = app.extensions["settings"]
-    database = get_database(app)
+    settings = extensions.settings(app)
+    database = extensions.database(app)
     now = utcnow()
     old_event = now - timedelta(seconds=settings.event_retention) - DAY
     old_job = now - timedelta(seconds=settings.job_retention) - DAY
@@ -100,7 +100,7 @@ async def test_cleanup_deletes_the_expired_and_the_old_and_keeps_the_rest(
         }
         session.add_all(jobs.values())
     context = JobContext(
-        settings, database, app.extensions["mail_sender"], JobRun(0, "cleanup", 1, 3)
+        settings, database, extensions.mail_sender(app), JobRun(0, "cleanup", 1, 3)
     )
 
     assert await cleanup.run_rules(database, context) >= 6

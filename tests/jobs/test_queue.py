@@ -9,7 +9,7 @@ from quart.typing import TestClientProtocol as Client
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db import get_database
+from backend import extensions
 from backend.jobs import UnknownJobKind, enqueue
 from backend.mail import Email
 from backend.models import Job
@@ -24,7 +24,7 @@ async def job_count(session: AsyncSession) -> int:
 async def test_an_unknown_kind_is_refused_at_enqueue_and_writes_nothing(
     app: Quart,
 ) -> None:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         before = await job_count(session)
         with pytest.raises(UnknownJobKind, match="no job kind 'no_such_kind'"):
             await enqueue(session, "no_such_kind", {})
@@ -42,7 +42,7 @@ async def test_an_unknown_kind_is_refused_at_enqueue_and_writes_nothing(
 async def test_a_payload_its_model_refuses_is_refused_at_enqueue(
     app: Quart, payload: dict[str, str]
 ) -> None:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         before = await job_count(session)
         with pytest.raises(ValidationError):
             await enqueue(session, "send_email", payload)
@@ -50,7 +50,7 @@ async def test_a_payload_its_model_refuses_is_refused_at_enqueue(
 
 
 async def test_a_job_exists_only_if_its_transaction_commits(app: Quart) -> None:
-    database = get_database(app)
+    database = extensions.database(app)
     email = Email(to="a@example.com", subject="Hi", body="Hello")
     async with database.session() as session:
         before = await job_count(session)
@@ -74,7 +74,7 @@ async def test_a_job_exists_only_if_its_transaction_commits(app: Quart) -> None:
 
 
 async def test_a_dedupe_key_makes_a_second_enqueue_a_no_op(app: Quart) -> None:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         before = await job_count(session)
         for _ in range(3):
             await enqueue(
@@ -90,7 +90,7 @@ async def test_registering_queues_one_welcome_email(app: Quart, client: Client) 
     account = new_account()
     response = await client.post("/api/v1/auth/register", json=account)
     assert response.status_code == 201
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         jobs = (
             await session.scalars(select(Job).where(Job.kind == "send_email"))
         ).all()
@@ -107,7 +107,7 @@ async def test_a_registration_that_fails_queues_no_email(
     await problem(
         await client.post("/api/v1/auth/register", json=again), 409, "username_taken"
     )
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         sent_to = (
             await session.scalars(select(Job.payload).where(Job.kind == "send_email"))
         ).all()

@@ -8,7 +8,7 @@ import pytest
 from quart import Quart
 from sqlalchemy import select
 
-from backend.db import get_database
+from backend import extensions
 from backend.errors import Conflict
 from backend.jobs.registry import get_kind
 from backend.models import Order, OrderEvent, Product, User
@@ -23,7 +23,7 @@ TTL = 60
 
 async def _placed(app: Quart, *, stock: int = 5, quantity: int = 2) -> tuple[int, int]:
     """A pending order of `quantity` units, due in TTL seconds; (order, product)."""
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         user = await make_user(session, app)
         product = await make_product(session, stock=stock)
         placed = await orders.place_order(
@@ -37,7 +37,7 @@ async def _placed(app: Quart, *, stock: int = 5, quantity: int = 2) -> tuple[int
 
 
 async def _state(app: Quart, order_id: int, product_id: int) -> tuple[Order, int]:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         order = await session.get_one(Order, order_id, populate_existing=True)
         stock = await session.scalar(
             select(Product.stock).where(Product.id == product_id)
@@ -47,7 +47,7 @@ async def _state(app: Quart, order_id: int, product_id: int) -> tuple[Order, int
 
 
 async def _events(app: Quart, order_id: int) -> list[tuple[str | None, str]]:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         rows = await session.execute(
             select(OrderEvent.previous_status, OrderEvent.status)
             .where(OrderEvent.order_id == order_id)
@@ -57,7 +57,7 @@ async def _events(app: Quart, order_id: int) -> list[tuple[str | None, str]]:
 
 
 async def _admin(app: Quart) -> User:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         return await make_user(session, app, is_admin=True)
 
 
@@ -82,7 +82,7 @@ async def test_a_due_order_expires_gives_its_stock_back_and_records_one_event(
     app: Quart,
 ) -> None:
     order_id, product_id = await _placed(app)
-    database = get_database(app)
+    database = extensions.database(app)
     assert await order_expiry.expire_due_orders(database) == 0  # not due yet
     later = utcnow() + timedelta(seconds=TTL + 1)
     assert await order_expiry.expire_due_orders(database, now=later) == 1
@@ -98,8 +98,8 @@ async def test_a_due_order_expires_gives_its_stock_back_and_records_one_event(
 async def test_the_expired_event_carries_the_expired_order(app: Quart) -> None:
     order_id, _ = await _placed(app)
     later = utcnow() + timedelta(seconds=TTL + 1)
-    await order_expiry.expire_due_orders(get_database(app), now=later)
-    async with get_database(app).session() as session:
+    await order_expiry.expire_due_orders(extensions.database(app), now=later)
+    async with extensions.database(app).session() as session:
         event = await session.scalar(
             select(OrderEvent).where(
                 OrderEvent.order_id == order_id, OrderEvent.status == "expired"
@@ -115,9 +115,9 @@ async def test_the_expired_event_carries_the_expired_order(app: Quart) -> None:
 async def test_expired_is_final(app: Quart, move: str) -> None:
     order_id, _ = await _placed(app)
     later = utcnow() + timedelta(seconds=TTL + 1)
-    await order_expiry.expire_due_orders(get_database(app), now=later)
+    await order_expiry.expire_due_orders(extensions.database(app), now=later)
     admin = await _admin(app)
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         with pytest.raises(Conflict) as refused:
             await orders.change_status(session, order_id, viewer=admin, status=move)
     assert refused.value.code == "invalid_transition"
@@ -126,7 +126,7 @@ async def test_expired_is_final(app: Quart, move: str) -> None:
 async def test_nobody_can_move_an_order_to_expired(app: Quart) -> None:
     order_id, _ = await _placed(app)
     admin = await _admin(app)
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         with pytest.raises(Conflict) as refused:
             await orders.change_status(
                 session, order_id, viewer=admin, status="expired"
@@ -137,20 +137,22 @@ async def test_nobody_can_move_an_order_to_expired(app: Quart) -> None:
 async def test_an_order_paid_before_its_expiry_never_expires(app: Quart) -> None:
     order_id, product_id = await _placed(app)
     admin = await _admin(app)
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         paid = await orders.change_status(
             session, order_id, viewer=admin, status="paid"
         )
     assert paid["expires_at"] is None
     later = utcnow() + timedelta(seconds=TTL + 1)
-    assert await order_expiry.expire_due_orders(get_database(app), now=later) == 0
+    assert (
+        await order_expiry.expire_due_orders(extensions.database(app), now=later) == 0
+    )
     order, stock = await _state(app, order_id, product_id)
     assert (order.status, stock) == ("paid", 3)
 
 
 async def test_a_due_order_can_no_longer_be_paid(app: Quart) -> None:
     """Past `expires_at` the expiry job owns the order, even before it has run."""
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         user = await make_user(session, app)
         product = await make_product(session, stock=5)
         placed = await orders.place_order(
@@ -163,13 +165,13 @@ async def test_a_due_order_can_no_longer_be_paid(app: Quart) -> None:
         order = await session.get_one(Order, placed.body["id"])
         order.expires_at = utcnow() - timedelta(seconds=1)
     admin = await _admin(app)
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         with pytest.raises(Conflict) as refused:
             await orders.change_status(
                 session, placed.body["id"], viewer=admin, status="paid"
             )
     assert refused.value.code == "invalid_transition"
-    assert await order_expiry.expire_due_orders(get_database(app)) == 1
+    assert await order_expiry.expire_due_orders(extensions.database(app)) == 1
 
 
 async def test_an_order_cancelled_before_the_job_runs_is_restocked_once(
@@ -177,9 +179,11 @@ async def test_an_order_cancelled_before_the_job_runs_is_restocked_once(
 ) -> None:
     order_id, product_id = await _placed(app)
     admin = await _admin(app)
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         await orders.change_status(session, order_id, viewer=admin, status="cancelled")
     later = utcnow() + timedelta(seconds=TTL + 1)
-    assert await order_expiry.expire_due_orders(get_database(app), now=later) == 0
+    assert (
+        await order_expiry.expire_due_orders(extensions.database(app), now=later) == 0
+    )
     order, stock = await _state(app, order_id, product_id)
     assert (order.status, stock) == ("cancelled", 5)

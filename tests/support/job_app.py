@@ -11,11 +11,12 @@ import asyncio
 import os
 
 from pydantic import BaseModel
-from quart import Blueprint, current_app
+from quart import Blueprint
 from quart_schema import validate_request
 
-from backend import create_app
-from backend.db import get_session
+from backend import extensions
+from backend.app import create_app
+from backend.db.request_scope import get_session
 from backend.errors import Conflict
 from backend.jobs import JobContext, job_kind, periodic
 from backend.services import users
@@ -54,7 +55,7 @@ async def register_then_fail(data: Registration) -> str:
     """Register (queueing the welcome email), then fail: the request rolls back."""
     await users.register_user(
         get_session(),
-        hasher=current_app.extensions["passwords"],
+        hasher=extensions.hasher(),
         username=data.username,
         email=data.email,
         password=data.password,

@@ -19,21 +19,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import jwt
-from quart import current_app, g, websocket
+from quart import g, websocket
 
-from backend.auth import bearer_token, get_tokens
+from backend import extensions, metrics
 from backend.config import Settings
-from backend.db import get_database
-from backend.errors import (
-    BadRequest,
-    NotAuthenticated,
-    RateLimited,
-)
+from backend.errors import BadRequest, NotAuthenticated, RateLimited
 from backend.events.bus import EventBus, Subscriber, encode_event
-from backend.events.sessions import SessionChecker
+from backend.events.login_checks import LoginChecker
 from backend.events.watchdog import SendWatchdog
-from backend.services.auth import LiveLogin, load_token_user
+from backend.services.logins import LiveLogin, load_token_user
 from backend.services.order_events import list_order_events
+from backend.web.guards import bearer_token
 
 CLOSE_POLICY_VIOLATION = 1008
 CLOSE_TOO_BIG = 1009
@@ -80,8 +76,8 @@ def parse_since(value: str | None) -> int | None:
 
 async def authenticate_viewer(token: str) -> Viewer:
     """Check the token against live state in one short session."""
-    claims = get_tokens().decode_access(token)
-    async with get_database().session(readonly=True) as session:
+    claims = extensions.tokens().decode_access(token)
+    async with extensions.database().session(readonly=True) as session:
         user = await load_token_user(session, claims)
     expires_at = jwt.decode(token, options={"verify_signature": False})["exp"]
     login = LiveLogin(claims.session_id, user.id, claims.token_version)
@@ -93,7 +89,7 @@ def admit_subscriber(bus: EventBus, viewer: Viewer) -> Subscriber:
 
     Taken before the replay, so nothing committed in between can fall in a gap.
     """
-    settings: Settings = current_app.extensions["settings"]
+    settings: Settings = extensions.settings()
     subscriber = Subscriber(
         user_id=viewer.user_id,
         is_admin=viewer.is_admin,
@@ -115,6 +111,7 @@ async def stream_events(
     except BaseException:
         bus.broker.discard(subscriber)
         raise
+    metrics.subscriber_opened("websocket")
     tasks = [
         asyncio.create_task(_send(subscriber, viewer, since)),
         asyncio.create_task(_read(subscriber)),
@@ -141,10 +138,11 @@ async def stream_events(
     finally:
         # A lingering socket still counts against its user's limit.
         bus.broker.discard(subscriber)
+        metrics.subscriber_closed("websocket")
 
 
 async def _send(subscriber: Subscriber, viewer: Viewer, since: int | None) -> None:
-    watchdog: SendWatchdog = current_app.extensions["send_watchdog"]
+    watchdog: SendWatchdog = extensions.send_watchdog()
     send = websocket.send  # resolved once, not per frame
 
     async def deliver(frame: str) -> None:
@@ -153,6 +151,7 @@ async def _send(subscriber: Subscriber, viewer: Viewer, since: int | None) -> No
             await send(frame)
         finally:
             watchdog.finished(subscriber)
+        metrics.order_event_delivered("websocket")
 
     last = -1 if since is None else await _replay(viewer, since, deliver)
     while True:
@@ -166,7 +165,7 @@ async def _replay(viewer: Viewer, since: int, deliver: Deliver) -> int:
     viewer_id = None if viewer.is_admin else viewer.user_id
     last = since
     while True:
-        async with get_database().session(readonly=True) as session:
+        async with extensions.database().session(readonly=True) as session:
             rows = await list_order_events(
                 session, viewer_id=viewer_id, since=last, limit=REPLAY_BATCH
             )
@@ -218,7 +217,7 @@ async def _linger() -> None:
 
 
 async def _guard(subscriber: Subscriber, viewer: Viewer) -> None:
-    checker: SessionChecker = current_app.extensions["session_checker"]
+    checker: LoginChecker = extensions.login_checker()
     while True:
         remaining = viewer.expires_at - time.time()
         await asyncio.sleep(max(0.0, min(REVALIDATE_SECONDS, remaining)))

@@ -24,10 +24,10 @@ import time
 import uuid
 from collections.abc import Callable
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
 from backend.config import Settings
-from backend.db import Database
+from backend.db.database import Database
 from backend.jobs import periodic, queue, wakeup
 from backend.jobs.context import JobContext, JobRun
 from backend.jobs.errors import describe
@@ -98,7 +98,7 @@ class JobRunner:
                     await queue.mark_many_succeeded(
                         session, worker=self.worker_id, runs=self._succeeded
                     )
-            except (OperationalError, DBAPIError, OSError):
+            except (SQLAlchemyError, OSError):
                 # They run again after the lease: at least once.
                 logger.warning("could not record finished jobs", exc_info=True)
             self._succeeded = []
@@ -120,7 +120,7 @@ class JobRunner:
                 list(self._running.values()), timeout=min(left, self.lease / 3)
             )
             if self._running:
-                with contextlib.suppress(OperationalError, DBAPIError, OSError):
+                with contextlib.suppress(SQLAlchemyError, OSError):
                     async with self.database.session() as session:
                         await queue.extend_leases(
                             session, worker=self.worker_id, lease=self.lease
@@ -143,7 +143,7 @@ class JobRunner:
                         )
                     last_renewal = time.monotonic()
                 claimed = await self._claim()
-            except (OperationalError, DBAPIError, OSError):
+            except (SQLAlchemyError, OSError):
                 logger.warning("job runner cannot reach the database", exc_info=True)
                 await asyncio.sleep(ERROR_PAUSE_SECONDS)
                 continue
@@ -201,7 +201,7 @@ class JobRunner:
         state = "running"
         try:
             state = await self._execute(job, run)
-        except (OperationalError, DBAPIError, OSError):
+        except (SQLAlchemyError, OSError):
             # The outcome could not be written: the lease runs out and another
             # attempt follows, which idempotent handlers tolerate.
             logger.warning("could not record job %d's outcome", job.id, exc_info=True)

@@ -25,7 +25,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from backend.db import Database
+from backend.db.database import Database
 from backend.jobs import JobContext, job_kind, periodic
 from backend.jobs.cleanup import NoPayload
 from backend.models import Order

@@ -6,9 +6,8 @@ from quart import Blueprint, websocket
 from quart_cors import cors_exempt
 from quart_schema import tag, validate_querystring, validate_response
 
-from backend.auth import current_user, login_required
-from backend.db import get_session
-from backend.events import get_bus
+from backend import extensions
+from backend.db.request_scope import get_session
 from backend.events.stream import (
     admit_subscriber,
     authenticate_viewer,
@@ -19,6 +18,7 @@ from backend.events.stream import (
 from backend.schemas.common import Problem
 from backend.schemas.order_event import OrderEventOut, OrderEventPage, OrderEventQuery
 from backend.services import order_events
+from backend.web.guards import current_user, login_required
 
 blueprint = Blueprint("order_events", __name__, url_prefix="/orders")
 
@@ -32,8 +32,8 @@ async def order_events_socket() -> None:
     """Live order events; `?since=` replays first (see /asyncapi.json)."""
     viewer = await authenticate_viewer(socket_token())
     since = parse_since(websocket.args.get("since"))
-    subscriber = admit_subscriber(get_bus(), viewer)
-    await stream_events(get_bus(), subscriber, viewer, since=since)
+    subscriber = admit_subscriber(extensions.bus(), viewer)
+    await stream_events(extensions.bus(), subscriber, viewer, since=since)
 
 
 @blueprint.get("/events")

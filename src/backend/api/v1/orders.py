@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, current_app
+from quart import Blueprint
 from quart_schema import (
     tag,
     validate_headers,
@@ -14,9 +14,8 @@ from quart_schema import (
 )
 from werkzeug.datastructures import Headers
 
-from backend.auth import admin_required, current_user, login_required
-from backend.db import get_session
-from backend.ratelimit import Limit, budget, spent_by_service
+from backend import extensions
+from backend.db.request_scope import get_session
 from backend.schemas.common import Problem
 from backend.schemas.order import (
     IdempotencyHeaders,
@@ -28,6 +27,8 @@ from backend.schemas.order import (
     OrderStatusUpdate,
 )
 from backend.services import order_rules, orders
+from backend.web.guards import admin_required, current_user, login_required
+from backend.web.ratelimit import Limit, budget, spent_by_service
 
 blueprint = Blueprint("orders", __name__, url_prefix="/orders")
 # Per user, shared by every worker and host like the login limits.
@@ -55,7 +56,7 @@ async def create_order(
     data: OrderCreate, headers: IdempotencyHeaders
 ) -> tuple[dict[str, Any], int, Headers]:
     """Place an order (honours Idempotency-Key)."""
-    user, settings = current_user(), current_app.extensions["settings"]
+    user, settings = current_user(), extensions.settings()
     placed = await orders.place_order(
         get_session(),
         user_id=user.id,
