@@ -147,12 +147,20 @@ class Settings(BaseSettings):
     webhook_secret_overlap: int = Field(default=86_400, ge=0)
     webhook_allow_private: bool = False
 
+    # Orders that cannot hoard stock (see backend.services.order_rules): an
+    # unpaid order gives its stock back after the TTL, one user holds at most
+    # `order_max_pending` pending orders and places at most `rate_limit_orders`.
+    order_pending_ttl: int = Field(default=1800, gt=0)
+    order_max_pending: int = Field(default=10, gt=0)
+    rate_limit_orders: str = "30/minute"
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         RateLimit.parse(self.rate_limit_login)
         RateLimit.parse(self.rate_limit_register)
         _ = self.webhook_retry_delays
         RateLimit.parse(self.rate_limit_password_reset)
+        RateLimit.parse(self.rate_limit_orders)
         if self.app_env != "production":
             return self
         for name in ("secret_key", "jwt_secret_key"):
@@ -206,3 +214,7 @@ class Settings(BaseSettings):
     @cached_property
     def password_reset_limit(self) -> RateLimit:
         return RateLimit.parse(self.rate_limit_password_reset)
+
+    @cached_property
+    def orders_limit(self) -> RateLimit:
+        return RateLimit.parse(self.rate_limit_orders)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import orjson
@@ -368,3 +369,15 @@ async def test_asyncapi_document_describes_the_channel(client: Client) -> None:
     assert document["channels"]["orderEvents"]["address"] == PATH
     event = document["components"]["schemas"]["OrderEvent"]
     assert set(event["required"]) >= {"id", "type", "order_id", "order"}
+
+
+async def test_documents_name_the_expired_status_and_expires_at(client: Client) -> None:
+    asyncapi = await (await client.get("/asyncapi.json")).get_json()
+    event = asyncapi["components"]["schemas"]["OrderEvent"]["properties"]
+    assert "expired" in json.dumps(event["status"])
+    openapi = await (await client.get("/openapi.json")).get_json()
+    order = openapi["components"]["schemas"]["OrderOut"]["properties"]
+    assert "expires_at" in order
+    assert "expired" in json.dumps(order["status"])
+    create = openapi["paths"]["/api/v1/orders"]["post"]["responses"]
+    assert {"403", "409", "429"} <= set(create)

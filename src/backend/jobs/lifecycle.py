@@ -16,6 +16,7 @@ from backend.jobs import builtin, cleanup  # noqa: F401 - registers their kinds
 from backend.jobs.queue import NOTIFY_CHANNEL
 from backend.jobs.runner import JobRunner
 from backend.server import lifecycle as serving
+from backend.services import order_expiry  # noqa: F401 - registers its job kind
 
 
 class _NotifyWakesRunner:

@@ -158,6 +158,35 @@ def rate_limit(*limits: Limit) -> Callable[[Callable[P, Awaitable[R]]], Any]:
     return decorator
 
 
+def spent_by_service(limit: Limit) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Declare `limit` on a route whose service decides when to spend it.
+
+    For work that is not always done: `POST /orders` answers an idempotent
+    replay without placing anything, and a replay must not spend the budget.
+    The view passes `budget(limit)` to the service, which calls it once it
+    knows it places an order.
+    """
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        setattr(view, LIMITS_ATTR, (limit,))
+        return view
+
+    return decorator
+
+
+def budget(limit: Limit, **kwargs: Any) -> Callable[[], Awaitable[None]]:
+    """Spending one unit of `limit` for this request, when the caller calls it."""
+    limiter: RateLimiter = extensions.rate_limiter()
+    key = limit.key(kwargs)
+    setting = limit.setting(limiter.settings)
+
+    async def spend() -> None:
+        resolved = await key if inspect.isawaitable(key) else key
+        await limiter.hit(limit.scope, resolved, setting)
+
+    return spend
+
+
 def rate_exempt(reason: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Mark a route as deliberately unlimited; `reason` says why."""
 
