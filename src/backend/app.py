@@ -17,7 +17,7 @@ from backend.metrics import web as metrics_web
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import TokenService
 from backend.security.totp import SecretBox
-from backend.server import gc_tuning, lifecycle, logs
+from backend.server import gc_tuning, lifecycle, logs, startup
 from backend.web import problems, product_cache, requests
 from backend.web.json_provider import use_orjson
 from backend.web.ratelimit import RateLimiter
@@ -58,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     problems.register_error_handlers(app)
     request_scope.init_app(app, Database(settings))
     lifecycle.init_app(app)
+    startup.init_app(app)  # a failed start ends the server, not just a worker
     metrics_web.init_app(app)  # after the database, whose pool it watches
     events.init_app(app)
     product_cache.init_app(app)  # after the database it reads

@@ -1,9 +1,10 @@
 """Fixed-window rate limits for the auth routes, per address and per account.
 
 Counters are shared by every worker of a host through a small SQLite file in
-the temp directory (a multi-worker server must not multiply the budget by its
-worker count); with `REDIS_URL` they live in Redis, so every worker of every
-host spends one budget. In-process tests use plain memory.
+the private host directory (`host.counters`: a multi-worker server must not
+multiply the budget by its worker count); with `REDIS_URL` they live in
+Redis, so every worker of every host spends one budget. In-process tests
+use plain memory.
 
 We do not use quart-rate-limiter: its limits are keyed by one function per
 route, while login needs two keys at once (the client address and the typed
@@ -34,7 +35,7 @@ from redis.exceptions import RedisError
 from backend import extensions
 from backend.config import RateLimit, Settings
 from backend.errors import RateLimited, ServiceUnavailable
-from backend.web.ratelimit_store import HostCounter
+from backend.host.counters import HostCounter
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -99,6 +100,7 @@ class RateLimiter:
         elif self.settings.app_env != "testing":
             host_counter = HostCounter.for_database(self.settings.database_url)
             self.counter = host_counter
+            app.before_serving(host_counter.open)  # a bad file stops the start
             app.after_serving(host_counter.close)
 
     async def hit(self, scope: str, key: str, limit: RateLimit) -> None:
