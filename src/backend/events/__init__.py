@@ -23,9 +23,11 @@ from backend.events.bus import (
     CLOSE_TRY_AGAIN_LATER,
     Broker,
     EventBus,
+    Frame,
     InMemoryBus,
     Subscriber,
     encode_event,
+    encode_frame,
 )
 from backend.events.sessions import SessionChecker
 from backend.events.table import BusListener, PostgresBus, SQLiteBus
@@ -37,11 +39,13 @@ __all__ = [
     "Broker",
     "BusListener",
     "EventBus",
+    "Frame",
     "InMemoryBus",
     "PostgresBus",
     "SQLiteBus",
     "Subscriber",
     "encode_event",
+    "encode_frame",
     "get_bus",
     "init_app",
     "listen",
@@ -67,8 +71,9 @@ def init_app(app: Quart) -> None:
     watchdog = app.extensions["send_watchdog"] = SendWatchdog(settings.ws_send_timeout)
     app.while_serving(serve_bus)
     app.extensions["session_checker"] = SessionChecker(get_database(app))
-    # Sockets are closed with 1001 as soon as the server drains, so they do
-    # not hold the graceful shutdown up; they reconnect elsewhere with `since`.
+    # Sockets are closed with 1001 and event streams end as soon as the server
+    # drains, so they do not hold the graceful shutdown up; they reconnect
+    # elsewhere with `since` (or `Last-Event-ID`).
     serving.on_drain(app, lambda: get_bus(app).broker.close_all(CLOSE_GOING_AWAY))
 
 

@@ -10,7 +10,8 @@ from sqlalchemy import cast as sa_cast
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from backend.models import OrderEvent
+from backend.errors import Gone
+from backend.models import OrderEvent, RetentionMark
 from backend.models.base import utcnow
 
 ORDER_CREATED = "order.created"
@@ -133,3 +134,19 @@ async def latest_event_id(session: AsyncSession) -> int:
     """The highest committed event id, 0 when there is none."""
     stmt = select(OrderEvent.id).order_by(OrderEvent.id.desc()).limit(1)
     return (await session.scalar(stmt)) or 0
+
+
+async def check_cursor(session: AsyncSession, since: int) -> None:
+    """Refuse (410 `cursor_expired`) a cursor followed by events already deleted.
+
+    Retention deletes the oldest events and raises the table's mark to the
+    highest id it deleted: a cursor below the mark would silently skip them.
+    One primary-key read, once per subscription or page.
+    """
+    mark = await session.get(RetentionMark, _EVENTS.name)
+    if mark is not None and since < mark.deleted_through:
+        raise Gone(
+            "Events after this cursor were deleted by retention; resynchronise"
+            " from GET /api/v1/orders and continue from the newest event id.",
+            code="cursor_expired",
+        )
