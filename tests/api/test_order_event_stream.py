@@ -11,9 +11,9 @@ from typing import Any
 import orjson
 import pytest
 from quart import Quart
+from quart.testing.connections import TestHTTPConnection as Connection
 from quart.testing.connections import WebsocketResponseError
 from quart.typing import TestClientProtocol as Client
-from quart.typing import TestHTTPConnectionProtocol as Connection
 
 from backend.db import get_database
 from backend.events import get_bus, subscription
@@ -38,7 +38,9 @@ async def stream(
     headers: dict[str, str] | None = None,
     query: dict[str, Any] | None = None,
 ) -> AsyncIterator[Connection]:
-    async with client.request(STREAM, headers=headers, query_string=query) as conn:
+    request = client.request(STREAM, headers=headers, query_string=query)
+    assert isinstance(request, Connection)
+    async with request as conn:
         await conn.send_complete()
         try:
             yield conn
