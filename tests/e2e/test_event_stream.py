@@ -17,6 +17,7 @@ import pytest
 from httpx_sse import EventSource, ServerSentEvent, aconnect_sse
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Subprotocol
 
 from backend.models import RetentionMark
 from tests.support.live_data import LiveData, LiveUser
@@ -203,15 +204,18 @@ async def test_refusals_before_the_stream_are_problem_documents(
             assert response.json()["code"] == code
 
 
+def bearer(token: str) -> list[Subprotocol]:
+    """What a browser offers: `new WebSocket(url, ["bearer", token])`."""
+    return [Subprotocol("bearer"), Subprotocol(token)]
+
+
 async def test_socket_authenticates_by_the_bearer_subprotocol(
     url: str, live_server: StartServer
 ) -> None:
     server = live_server(url, workers=1, env=OPEN)
     customer, _, product = await shop(url)
     token = customer.headers["Authorization"].split()[1]
-    async with connect(
-        f"{server.ws_url}{EVENTS}", subprotocols=["bearer", token]
-    ) as ws:
+    async with connect(f"{server.ws_url}{EVENTS}", subprotocols=bearer(token)) as ws:
         assert ws.subprotocol == "bearer"
         await settle()
         (order_id,) = await place_orders(server, customer, product, 1)
@@ -219,7 +223,7 @@ async def test_socket_authenticates_by_the_bearer_subprotocol(
     assert event["order_id"] == order_id
     with pytest.raises(InvalidStatus) as refused:
         async with connect(
-            f"{server.ws_url}{EVENTS}", subprotocols=["bearer", token + "x"]
+            f"{server.ws_url}{EVENTS}", subprotocols=bearer(token + "x")
         ):
             pass
     assert refused.value.response.status_code == 401
