@@ -244,3 +244,12 @@ async def test_socket_offering_bearer_without_a_token_is_refused(
         with pytest.raises(WebsocketResponseError) as refused:
             await ws.receive()
     assert refused.value.response.status_code == 401
+
+
+async def test_asyncapi_document_describes_the_stream(client: Client) -> None:
+    document = await (await client.get("/asyncapi.json")).get_json()
+    channel = document["channels"]["orderEventStream"]
+    assert channel["address"] == STREAM
+    assert channel["messages"]["orderEvent"]["$ref"].endswith("/OrderEvent")
+    operation = document["operations"]["streamOrderEvents"]
+    assert operation["bindings"]["http"]["method"] == "GET"
