@@ -10,7 +10,7 @@ from pathlib import Path
 
 from backend.config import Settings
 from bench import dataset, scenarios
-from bench.fanout import fan_out
+from bench.fanout import fan_out, sse_fan_out
 from bench.pgbench import run_pgbench
 from bench.report import Row
 from bench.scenarios import Files, Plan
@@ -24,10 +24,12 @@ SCENARIOS = (
     "place-order",
     "login-storm",
     "fan-out",
+    "sse",
 )
 ORDER_CONNS = 64
 READ_CONNS = (64, 256)
 FANOUT_COUNTS = (1_000, 10_000)
+SSE_COUNT = 1_000
 
 
 class Runner:
@@ -124,6 +126,7 @@ class Runner:
             "place-order": ("POST", "/api/v1/orders"),
             "login-storm": ("POST", "/api/v1/auth/login"),
             "fan-out": ("POST", "/api/v1/orders"),
+            "sse": ("GET", "/api/v1/orders/events/stream"),
         }
         method, path = probes[name]
         missing = scenarios.route_missing(base + path, method, json={})
@@ -171,6 +174,19 @@ class Runner:
                         deflate=True,
                     )
                 )
+
+        elif name == "sse":
+            self.rows.append(
+                sse_fan_out(
+                    server,
+                    self.dsn,
+                    SSE_COUNT,
+                    plan.fanout_seconds,
+                    self.files,
+                    self.data.user_tokens,
+                    window=plan.connect_window,
+                )
+            )
 
     def _place_order(self, base: str, ceiling: LoadResult | None) -> None:
         assert self.data is not None
