@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,7 +16,8 @@ import httpx
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
-PORT = 8731
+# BENCH_PORT lets two runs on one machine (two checkouts) not meet.
+PORT = int(os.environ.get("BENCH_PORT", "8731"))
 
 
 def service_env(dsn: str) -> dict[str, str]:
@@ -51,6 +53,12 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, health_path: str = "/health", timeout: float = 30.0) -> None:
+        # Hypercorn's SO_REUSEPORT would let this server join another one
+        # already listening there, each then taking part of the other's load.
+        if _listening(self.port):
+            raise RuntimeError(
+                f"port {self.port} is in use (another bench run?); set BENCH_PORT"
+            )
         command = [
             sys.executable,
             "-m",
@@ -106,6 +114,11 @@ def bind_args(port: int, workers: int) -> list[str]:
     config = tomllib.loads((PROJECT_ROOT / "hypercorn.toml").read_text())
     sockets = len(config["bind"]) if workers > 1 else 1
     return [arg for _ in range(sockets) for arg in ("--bind", f"127.0.0.1:{port}")]
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _tree(pid: int) -> list[int]:
