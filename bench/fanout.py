@@ -162,8 +162,7 @@ def sse_fan_out(
     *,
     window: float,
 ) -> Row:
-    """The same scenario over Server-Sent Events (httpx-sse clients, which
-    cost more CPU per event than websocket ones: fewer per process)."""
+    """The same scenario over Server-Sent Events (`bench.sse_client`)."""
     url = server.url + "/api/v1/orders/events/stream"
     clients = _spawn(
         url,

@@ -2,9 +2,9 @@
 
 The response body is an async generator that Quart iterates, sending each
 chunk it yields. `serve` (events/subscription.py) runs beside it in a task and
-hands frames over through a one-slot channel, so a client that reads slowly
-holds the sender back and its queue fills (then it is disconnected, as on the
-websocket). The generator writes a `retry:` hint first, a comment line whenever
+hands frames over through a small bounded channel, so a client that reads
+slowly holds the sender back and its queue fills (then it is disconnected, as
+on the websocket). The generator writes a `retry:` hint first, a comment line whenever
 nothing was sent for `SSE_HEARTBEAT` seconds, and ends once `serve` returns:
 the token expired, the session was revoked, the server is draining, or the
 subscriber fell behind. EventSource then reconnects with `Last-Event-ID`.
@@ -40,6 +40,9 @@ from backend.events.watchdog import SendWatchdog
 RETRY_MS = 3000
 HEARTBEAT = b": heartbeat\n\n"
 CLOSE_GRACE_SECONDS = 2.0
+# Messages waiting for the body; those waiting together go out as one chunk,
+# so a stream that fell behind catches up with fewer, larger writes.
+CHANNEL_SIZE = 32
 logger = logging.getLogger(__name__)
 
 
@@ -75,7 +78,7 @@ class _Stream:
         self._watchdog: SendWatchdog = current_app.extensions["send_watchdog"]
         # The body runs after the request context is gone; `serve` needs the app.
         self._context = contextvars.copy_context()
-        self._channel: asyncio.Queue[bytes] = asyncio.Queue(1)
+        self._channel: asyncio.Queue[bytes] = asyncio.Queue(CHANNEL_SIZE)
         self._waiting: asyncio.Timeout | None = None
         self._sending = False
         self._consumer: asyncio.Task[object] | None = None
@@ -119,16 +122,22 @@ class _Stream:
         await self._channel.put(frame.sse)
 
     async def _next(self, serving: asyncio.Task[int]) -> bytes | None:
-        """The next message, a heartbeat after an idle interval, or None: closed."""
+        """The messages waiting (at least one), a heartbeat after an idle
+        interval, or None once the subscription is closed."""
         if serving.done():
             return None
-        try:
-            async with asyncio.timeout(self._heartbeat) as self._waiting:
-                return await self._channel.get()
-        except TimeoutError:
-            return None if serving.done() else HEARTBEAT
-        finally:
-            self._waiting = None
+        if self._channel.empty():
+            try:
+                async with asyncio.timeout(self._heartbeat) as self._waiting:
+                    first = [await self._channel.get()]
+            except TimeoutError:
+                return None if serving.done() else HEARTBEAT
+            finally:
+                self._waiting = None
+        else:
+            first = []
+        rest = [self._channel.get_nowait() for _ in range(self._channel.qsize())]
+        return b"".join(first + rest)
 
     def _on_closed(self, _serving: asyncio.Task[int]) -> None:
         loop = asyncio.get_running_loop()
