@@ -19,7 +19,7 @@ from backend.db import get_database
 from backend.events import get_bus, subscription
 from backend.events.bus import Frame
 from backend.models import RetentionMark
-from tests.api.test_order_events import place_order, subscribed, users
+from tests.api.test_order_events import close_code, place_order, subscribed, users
 from tests.support.factories import bearer_for
 
 EVENTS = "/api/v1/orders/events"
@@ -259,3 +259,28 @@ async def test_asyncapi_document_describes_the_stream(client: Client) -> None:
     assert channel["messages"]["orderEvent"]["$ref"].endswith("/OrderEvent")
     operation = document["operations"]["streamOrderEvents"]
     assert operation["bindings"]["http"]["method"] == "GET"
+
+
+@pytest.mark.parametrize(
+    ("failure", "code"),
+    [(RuntimeError("a bug"), 1011), (ConnectionError("database gone"), 1013)],
+    ids=["bug", "outage"],
+)
+async def test_a_failing_replay_closes_the_socket_instead_of_hanging(
+    app: Quart,
+    client: Client,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: Exception,
+    code: int,
+) -> None:
+    alice, _, _ = await users(app)
+
+    async def failing(*_args: object, **_kwargs: object) -> None:
+        raise failure
+
+    monkeypatch.setattr(subscription, "list_order_events", failing)
+    async with client.websocket(
+        EVENTS, headers=await bearer_for(app, alice), query_string={"since": "0"}
+    ) as ws:
+        assert await close_code(ws) == code
+    assert len(get_bus(app).broker) == 0

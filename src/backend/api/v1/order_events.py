@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from quart import Blueprint, Response, request, websocket
 from quart_cors import cors_exempt
-from quart_schema import document_response, tag, validate_querystring, validate_response
+from quart_schema import (
+    document_response,
+    security_scheme,
+    tag,
+    validate_querystring,
+    validate_response,
+)
 
-from backend.auth import current_user, login_required
+from backend.auth import BEARER, current_user, login_required
 from backend.db import get_session
 from backend.events import get_bus
 from backend.events.sse import event_stream
@@ -17,7 +23,7 @@ from backend.events.subscription import (
     parse_since,
     presented_token,
 )
-from backend.schemas.common import Problem
+from backend.schemas.common import EventStream, Problem
 from backend.schemas.order_event import OrderEventOut, OrderEventPage, OrderEventQuery
 from backend.services import order_events
 
@@ -38,10 +44,12 @@ async def order_events_socket() -> None:
 
 
 @blueprint.get("/events/stream")
+@document_response(EventStream, 200)
 @document_response(Problem, 400)
 @document_response(Problem, 401)
 @document_response(Problem, 410)
 @document_response(Problem, 429)
+@security_scheme(BEARER)
 @tag(["orders"])
 async def stream_order_events() -> Response:
     """Live order events as Server-Sent Events (see /asyncapi.json)."""
