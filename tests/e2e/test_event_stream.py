@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,6 +21,15 @@ from websockets.exceptions import InvalidStatus
 from websockets.typing import Subprotocol
 
 from backend.models import RetentionMark
+from tests.e2e import test_event_fanout as fanout
+from tests.e2e.test_event_fanout import open_shop
+from tests.e2e.test_event_ordering import (
+    BURST,
+    BURSTS,
+    burst_of_events,
+    server_closed_a_subscriber_with,
+    small_socket,
+)
 from tests.support.live_data import LiveData, LiveUser
 from tests.support.server import LiveServer
 
@@ -49,15 +59,17 @@ async def event_stream(
         yield source
 
 
-async def events(source: EventSource, count: int) -> list[ServerSentEvent]:
-    """The next `count` events (the retry hint, which has no data, skipped)."""
+async def events(
+    messages: AsyncIterator[ServerSentEvent], count: int
+) -> list[ServerSentEvent]:
+    """The next `count` events of `source.aiter_sse()` (which can be iterated
+    only once per stream); the retry hint, which has no data, is skipped."""
     received: list[ServerSentEvent] = []
     async with asyncio.timeout(30):
-        async for sse in source.aiter_sse():
+        while len(received) < count:
+            sse = await anext(messages)
             if sse.data:
                 received.append(sse)
-                if len(received) == count:
-                    break
     return received
 
 
@@ -98,13 +110,13 @@ async def test_resume_by_last_event_id_across_a_disconnect_loses_nothing(
         await settle()
         before = await place_orders(server, customer, product, 3)
         await place_orders(server, other, product, 2)  # not the customer's
-        seen = await events(source, 3)
+        seen = await events(source.aiter_sse(), 3)
     missed = await place_orders(server, customer, product, 4)  # nobody listens
     resume = {**customer.headers, "Last-Event-ID": seen[-1].id}
     async with event_stream(server, resume) as source:
         await settle()
         after = await place_orders(server, customer, product, 2)
-        resumed = await events(source, 6)
+        resumed = await events(source.aiter_sse(), 6)
     ids = [int(sse.id) for sse in seen + resumed]
     assert ids == sorted(set(ids)), "strictly increasing, no duplicate"
     bodies = [orjson.loads(sse.data) for sse in seen + resumed]
@@ -275,3 +287,47 @@ async def test_sigterm_ends_streams_cleanly_without_holding_shutdown_up(
         received = await until_the_end(source)
     assert [sse.retry for sse in received] == [3000]
     assert await asyncio.to_thread(server.process.wait, 30) == 0
+
+
+async def test_a_stalled_stream_is_dropped_while_a_healthy_one_keeps_up(
+    fresh_database_url: MakeUrl, live_server: StartServer
+) -> None:
+    url = await fresh_database_url("postgresql")
+    env = {**OPEN, "WS_QUEUE_SIZE": "60", "WS_SEND_TIMEOUT": "2", "LOG_LEVEL": "INFO"}
+    server = live_server(url, workers=1, env=env)
+    shop = await open_shop(server, url)
+    (order_id,) = await fanout.place_orders(shop, 1)
+    owner = (await fanout.sql(url, "SELECT user_id FROM customer_order"))[0]
+    admin = {"Authorization": f"Bearer {shop.admin}"}
+    # Reads nothing after its request, so the server's sends to it block.
+    stalled = small_socket(server)
+    stalled.setblocking(True)
+    stalled.sendall(
+        f"GET {STREAM} HTTP/1.1\r\nHost: shop\r\nAuthorization: Bearer "
+        f"{shop.admin}\r\n\r\n".encode()
+    )
+    try:
+        async with event_stream(server, admin) as healthy:
+            await settle()
+            messages = healthy.aiter_sse()
+            received = []
+            for _ in range(BURSTS):
+                await burst_of_events(url, order_id, owner["user_id"])
+                received += await events(messages, BURST)
+        ids = [int(sse.id) for sse in received]
+        assert ids == sorted(set(ids))
+        assert len(ids) == BURST * BURSTS
+        assert await server_closed_a_subscriber_with(server, 1013)
+        # The server cut the stalled connection: reading it reaches its end.
+        assert await asyncio.wait_for(asyncio.to_thread(read_to_end, stalled), 30)
+    finally:
+        stalled.close()
+
+
+def read_to_end(sock: socket.socket) -> bool:
+    try:
+        while sock.recv(65536):
+            pass
+    except ConnectionResetError:
+        pass
+    return True
