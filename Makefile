@@ -11,11 +11,14 @@ APP    := backend.asgi:app
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
-# Reinstall only when the dependency declarations change.
+# Reinstall only when the dependency declarations change. Every dependency comes
+# from the hashed lock (pip refuses a file whose hash differs); the app itself
+# is then installed editable without resolving anything again.
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r constraints.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install the app with its dev tools
@@ -25,16 +28,16 @@ run: install ## Migrate and seed the embedded SQLite database, then serve on :50
 	$(BIN)/quart --app $(APP) seed-db
 	$(BIN)/hypercorn -c hypercorn.toml --bind 127.0.0.1:5000 --workers 1 $(APP)
 
-test: install ## Run the whole suite (SQLite, and PostgreSQL when reachable)
-	$(BIN)/pytest $(PYTEST_ARGS)
+test: install ## The whole suite (SQLite, and PostgreSQL when reachable), with coverage
+	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
 
 lint: install ## ruff check and format check
-	$(BIN)/ruff check src tests bench alembic
-	$(BIN)/ruff format --check src tests bench alembic
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 
 format: install ## Apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix src tests bench alembic
-	$(BIN)/ruff format src tests bench alembic
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
 
 typecheck: install ## mypy, strict
 	$(BIN)/mypy
@@ -53,12 +56,18 @@ bench: install ## Full benchmark run against PostgreSQL; prints a table
 bench-quick: install ## Every benchmark scenario, briefly
 	$(BIN)/python -m bench --quick $(BENCH_ARGS)
 
-lock: ## Re-resolve constraints.txt from pyproject.toml in a scratch venv
-	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/pip install --quiet --upgrade pip
-	.lock-venv/bin/pip install --quiet '.[dev]'
-	.lock-venv/bin/pip freeze --exclude-editable | grep -v '^backend' > constraints.txt
-	rm -rf .lock-venv
+# uv resolves pyproject.toml's ranges to exact versions with the hash of every
+# file PyPI has for them: constraints.txt with the dev tools (make install, CI),
+# requirements.txt without (the Dockerfile, a production install), the same
+# versions in both. Pins already in constraints.txt are kept where they still
+# fit; `make lock LOCK_ARGS=--upgrade` moves every pin to its newest release.
+LOCK_FLAGS := --quiet --generate-hashes --python-version 3.11 --python-platform linux \
+	--custom-compile-command "make lock" $(LOCK_ARGS)
+lock: ## Re-resolve the hashed locks (constraints.txt, requirements.txt) with uv
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) -o constraints.txt
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) -c constraints.txt -o requirements.txt
 
 clean: ## Remove the venv and caches (keeps instance/)
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

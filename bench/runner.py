@@ -25,11 +25,13 @@ SCENARIOS = (
     "login-storm",
     "fan-out",
     "sse",
+    "metrics",
 )
 ORDER_CONNS = 64
 READ_CONNS = (64, 256)
 FANOUT_COUNTS = (1_000, 10_000)
 SSE_COUNT = 1_000
+METRICS_CONNS = 64
 
 
 class Runner:
@@ -63,9 +65,11 @@ class Runner:
         path.write_text("\n".join(lines) + "\n")
         return path
 
-    def _start(self, app: str, health: str) -> Server:
+    def _start(
+        self, app: str, health: str, env: dict[str, str] | None = None
+    ) -> Server:
         self.stop()
-        self.server = Server(app, self.env, self.workdir / "server.log")
+        self.server = Server(app, env or self.env, self.workdir / "server.log")
         self.server.start(health_path=health)
         return self.server
 
@@ -127,6 +131,7 @@ class Runner:
             "login-storm": ("POST", "/api/v1/auth/login"),
             "fan-out": ("POST", "/api/v1/orders"),
             "sse": ("GET", "/api/v1/orders/events/stream"),
+            "metrics": ("GET", "/api/v1/products/1"),
         }
         method, path = probes[name]
         missing = scenarios.route_missing(base + path, method, json={})
@@ -148,6 +153,8 @@ class Runner:
             self._place_order(base, ceilings.get("place-order"))
         elif name == "login-storm":
             self.rows.extend(scenarios.login_storm(base, plan, self.files))
+        elif name == "metrics":
+            self._metrics_cost()
         elif name == "fan-out":
             for count in FANOUT_COUNTS:
                 self.rows.append(
@@ -174,7 +181,6 @@ class Runner:
                         deflate=True,
                     )
                 )
-
         elif name == "sse":
             self.rows.append(
                 sse_fan_out(
@@ -187,6 +193,27 @@ class Runner:
                     window=plan.connect_window,
                 )
             )
+
+    def _metrics_cost(self) -> None:
+        """read-one with metrics on and off, alternating; then the service again.
+
+        Rounds alternate (on, off, on, off, ...) so that a drift of the
+        machine's speed during the run falls on both sides alike.
+        """
+        loads: dict[bool, list[LoadResult]] = {True: [], False: []}
+        for _ in range(self.plan.metrics_rounds):
+            for enabled in (True, False):
+                env = {**self.env, "METRICS_ENABLED": str(enabled).lower()}
+                server = self._start("backend.asgi:app", "/health", env)
+                scenarios.warm_up(server.url, "read_one.lua", self.plan)
+                _, load = scenarios.wrk_row(
+                    "read-one", server.url, "read_one.lua", METRICS_CONNS, self.plan
+                )
+                loads[enabled].append(load)
+        self.rows.append(
+            scenarios.metrics_cost(loads[True], loads[False], METRICS_CONNS)
+        )
+        self._start("backend.asgi:app", "/health")
 
     def _place_order(self, base: str, ceiling: LoadResult | None) -> None:
         assert self.data is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import statistics
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ LOGIN_STORM_CONNS = 50
 PROBE_INTERVAL_S = 0.005
 # A warm-up step less than this much faster than the best before it is steady.
 WARMUP_RISE = 0.03
+# What metrics may cost read-one's throughput (issue 20: at most 3 %).
+METRICS_MAX_COST = 0.03
 
 
 @dataclass(frozen=True)
@@ -30,6 +33,8 @@ class Plan:
     fanout_seconds: float
     # How long fan-out clients may take to get every subscriber connected.
     connect_window: float
+    # Alternating rounds of read-one with metrics on and off.
+    metrics_rounds: int = 3
 
     @classmethod
     def for_mode(cls, quick: bool) -> Plan:
@@ -40,6 +45,7 @@ class Plan:
                 warmup_max=6,
                 fanout_seconds=3,
                 connect_window=30,
+                metrics_rounds=1,
             )
         return cls(
             seconds=20,
@@ -107,6 +113,27 @@ def read_one(base: str, conns: int, plan: Plan, ceiling: LoadResult | None) -> R
     ratio_target(row, load, ceiling, minimum=0.8)
     if conns >= 256:
         tail_target(row, extra_ok=bool(row.passed))
+    return row
+
+
+def metrics_cost(
+    with_metrics: list[LoadResult], without: list[LoadResult], conns: int
+) -> Row:
+    """read-one with metrics against without: the median of each side's rounds."""
+    on = statistics.median(load.rps for load in with_metrics)
+    off = statistics.median(load.rps for load in without)
+    best = max(with_metrics, key=lambda load: load.rps)
+    row = Row.from_load("read-one, metrics on/off", conns, best)
+    row.rps = on
+    row.ratio = on / off if off else None
+    row.target = f"cost<={METRICS_MAX_COST:.0%} (on/off>={1 - METRICS_MAX_COST})"
+    row.passed = row.ratio is not None and row.ratio >= 1 - METRICS_MAX_COST
+    row.extra.update(
+        rps_with=[load.rps for load in with_metrics],
+        rps_without=[load.rps for load in without],
+        errors=sum(load.errors for load in with_metrics + without),
+    )
+    row.passed = row.passed and row.extra["errors"] == 0
     return row
 
 

@@ -1,4 +1,8 @@
-"""Starting and stopping a Hypercorn process tree, and measuring its memory."""
+"""Starting and stopping a Hypercorn process tree, and measuring its memory.
+
+The launch harness here (`launch`, `wait_until_serving`, `terminate`) is also
+the one the end-to-end tests use (tests/support/server.py).
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,10 @@ import subprocess
 import sys
 import time
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -39,6 +45,69 @@ def service_env(dsn: str) -> dict[str, str]:
     }
 
 
+def hypercorn_command(app: str) -> list[str]:
+    """`hypercorn -c hypercorn.toml <app>`, as production runs it (see `launch`)."""
+    return [sys.executable, "-m", "hypercorn", "-c", "hypercorn.toml", app]
+
+
+def launch(
+    command: list[str],
+    *,
+    port: int,
+    workers: int,
+    env: Mapping[str, str],
+    log: IO[bytes],
+    cwd: Path = PROJECT_ROOT,
+) -> subprocess.Popen[bytes]:
+    """Start `command` (a Hypercorn command line) bound to 127.0.0.1:`port`.
+
+    The one launch harness of tests/support/server.py and the benchmark.
+    """
+    return subprocess.Popen(
+        [*command, *bind_args(port, workers), "--workers", str(workers)],
+        cwd=cwd,
+        env=dict(env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_until_serving(
+    process: subprocess.Popen[bytes],
+    url: str,
+    *,
+    timeout: float,
+    logs: Callable[[], str],
+    need_ok: bool = True,
+) -> None:
+    """Poll `url` until it answers (200 if `need_ok`); fail if the process exits."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{logs()}")
+        try:
+            status = httpx.get(url, timeout=1).status_code
+        except httpx.HTTPError:
+            pass
+        else:
+            if status == 200 or not need_ok:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"server did not come up at {url}:\n{logs()}")
+
+
+def terminate(process: subprocess.Popen[bytes], timeout: float) -> int:
+    """SIGTERM (graceful), then SIGKILL if it will not go; the exit code."""
+    if process.poll() is not None:
+        return process.returncode
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
 @dataclass
 class Server:
     app: str
@@ -59,32 +128,21 @@ class Server:
             raise RuntimeError(
                 f"port {self.port} is in use (another bench run?); set BENCH_PORT"
             )
-        command = [
-            sys.executable,
-            "-m",
-            "hypercorn",
-            "-c",
-            "hypercorn.toml",
-            *bind_args(self.port, self.workers),
-            "--workers",
-            str(self.workers),
-            self.app,
-        ]
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            command, cwd=PROJECT_ROOT, env=self.env, stdout=log, stderr=log
+        with self.log_path.open("ab") as log:
+            self.process = launch(
+                hypercorn_command(self.app),
+                port=self.port,
+                workers=self.workers,
+                env=self.env,
+                log=log,
+            )
+        wait_until_serving(
+            self.process,
+            self.url + health_path,
+            timeout=timeout,
+            logs=lambda: self.log_path.read_text(errors="replace")[-2000:],
+            need_ok=False,
         )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                tail = self.log_path.read_text(errors="replace")[-2000:]
-                raise RuntimeError(f"{self.app} exited early:\n{tail}")
-            try:
-                httpx.get(self.url + health_path, timeout=1)
-                return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError(f"{self.app} did not come up; see {self.log_path}")
 
     def rss_mib(self) -> float:
         """Resident memory of the server and its workers, in MiB."""
@@ -93,14 +151,8 @@ class Server:
         return sum(_rss_kib(pid) for pid in _tree(self.process.pid)) / 1024
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process is not None:
+            terminate(self.process, 20)
 
 
 def bind_args(port: int, workers: int) -> list[str]:

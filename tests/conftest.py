@@ -16,9 +16,11 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from backend import create_app
+from backend import extensions
+from backend.app import create_app
 from backend.config import Settings
-from backend.db import Database, create_engine, get_database
+from backend.db.database import Database
+from backend.db.engines import create_engine
 from tests.support import databases
 from tests.support.server import TEST_SECRET, LiveServer
 
@@ -120,7 +122,7 @@ async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
 @pytest.fixture
 async def app(settings: Settings, connection: AsyncConnection) -> AsyncIterator[Quart]:
     app = create_app(settings)
-    get_database(app).bind(connection)
+    extensions.database(app).bind(connection)
     async with app.test_app():
         yield app
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
-SOURCE = Path(__file__).resolve().parents[1] / "src" / "backend"
+from tests.support import import_graph
+
+INNER_LAYERS = ("backend.services", "backend.models", "backend.schemas")
+OUTER_LAYERS = ("backend.web", "backend.server", "backend.events")
+FRAMEWORK = {"quart", "quart_schema", "quart_cors", "hypercorn"}
 # Routes anyone may call; every other /api/v1 route must demand a token.
 PUBLIC_ROUTES = {
     ("POST", "/api/v1/auth/register"),
@@ -34,24 +37,65 @@ def private_routes(app: Quart) -> list[tuple[str, str]]:
     return routes
 
 
-def imported_modules(path: Path) -> set[str]:
-    modules: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            modules.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            modules.add(node.module)
-    return modules
+def test_services_models_and_schemas_never_reach_quart_web_server_or_events() -> None:
+    """Followed through every import that runs, package `__init__`s included."""
+    graph = import_graph.build()
+    offenders = {}
+    for module in graph.edges:
+        if not module.startswith(INNER_LAYERS):
+            continue
+        reached = graph.reachable(module)
+        bad = sorted(
+            name
+            for name in reached
+            if name.startswith(OUTER_LAYERS)
+            or any(top in FRAMEWORK for top in graph.external[name])
+        )
+        if bad:
+            offenders[module] = bad
+    assert offenders == {}
 
 
-def test_services_and_models_do_not_import_quart() -> None:
-    offenders = [
-        str(path.relative_to(SOURCE))
-        for folder in ("services", "models")
-        for path in (SOURCE / folder).rglob("*.py")
-        if any(name.split(".")[0] == "quart" for name in imported_modules(path))
+def test_no_module_imports_itself_through_others() -> None:
+    assert import_graph.build().cycles() == []
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / "backend" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root / "backend"
+
+
+def test_the_import_graph_follows_package_reexports_and_skips_type_checking(
+    tmp_path: Path,
+) -> None:
+    source = _tree(
+        tmp_path,
+        {
+            "__init__.py": "",
+            "services/__init__.py": "",
+            "services/a.py": "from backend import cache\n",
+            "cache/__init__.py": "from backend.cache.impl import Cache\n",
+            "cache/impl.py": "import quart\nfrom backend.services import a\n",
+            "services/b.py": (
+                "from typing import TYPE_CHECKING\n"
+                "if TYPE_CHECKING:\n    from quart import Quart\n"
+            ),
+        },
+    )
+    graph = import_graph.build(source)
+    assert graph.cycles() == [
+        ["backend.cache", "backend.cache.impl", "backend.services.a"]
     ]
-    assert offenders == []
+    assert "quart" in graph.external["backend.cache.impl"]
+    assert "backend.cache.impl" in graph.reachable("backend.services.a")
+    assert graph.reachable("backend.services.b") == {
+        "backend",
+        "backend.services",
+        "backend.services.b",
+    }
 
 
 async def test_every_private_api_route_requires_a_token(

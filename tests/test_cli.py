@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from backend.config import Settings
-from backend.db import create_engine
+from backend.db.engines import create_engine
 from backend.models import Product, User
 from tests.support.server import PROJECT_ROOT
 

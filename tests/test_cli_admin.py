@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.config import Settings
-from backend.db import create_engine
+from backend.db.engines import create_engine
 from backend.models import User
 from tests.test_cli import quart
 

@@ -12,9 +12,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import inspect
 
-from backend.cli import PROJECT_ROOT
 from backend.config import Settings
-from backend.db import create_engine
+from backend.db.engines import create_engine
+from tests.support.server import PROJECT_ROOT
 
 FreshDatabase = Callable[[str], Coroutine[Any, Any, str]]
 

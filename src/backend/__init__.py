@@ -1,5 +1,6 @@
-"""Async online-shop backend on Quart."""
+"""Async online-shop backend on Quart.
 
-from backend.app import create_app
-
-__all__ = ["create_app"]
+Import nothing here: every module of the package runs this file first, so an
+import here would make services reach Quart through it. `create_app` lives in
+`backend.app`; Hypercorn's entry point is `backend.asgi:app`.
+"""

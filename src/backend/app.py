@@ -6,28 +6,20 @@ from quart import Quart
 from quart_cors import cors
 from quart_schema import QuartSchema
 
-from backend import (
-    asyncapi,
-    cli,
-    errors,
-    events,
-    gc_tuning,
-    health,
-    logs,
-    mail,
-    product_cache,
-    serving,
-    web,
-)
-from backend.api import register_apis
+from backend import cli, events, extensions, mail
+from backend.api import asyncapi, health, register_apis
+from backend.api.openapi import ShopOpenAPIProvider
 from backend.config import Settings
-from backend.db import Database
+from backend.db import request_scope
+from backend.db.database import Database
 from backend.jobs import lifecycle as jobs_lifecycle
-from backend.json_provider import use_orjson
-from backend.openapi import ShopOpenAPIProvider
-from backend.ratelimit import RateLimiter
+from backend.metrics import web as metrics_web
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import TokenService
+from backend.server import gc_tuning, lifecycle, logs
+from backend.web import problems, product_cache, requests
+from backend.web.json_provider import use_orjson
+from backend.web.ratelimit import RateLimiter
 
 
 def create_app(settings: Settings | None = None) -> Quart:
@@ -42,9 +34,9 @@ def create_app(settings: Settings | None = None) -> Quart:
         TESTING=settings.app_env == "testing",
         SECRET_KEY=settings.secret_key,
     )
-    app.extensions["settings"] = settings
-    app.extensions["tokens"] = TokenService(settings)
-    hasher = app.extensions["passwords"] = PasswordHasher(settings)
+    app.extensions[extensions.SETTINGS] = settings
+    app.extensions[extensions.TOKENS] = TokenService(settings)
+    hasher = app.extensions[extensions.HASHER] = PasswordHasher(settings)
     app.after_serving(hasher.close)
 
     QuartSchema(
@@ -59,15 +51,16 @@ def create_app(settings: Settings | None = None) -> Quart:
         openapi_provider_class=ShopOpenAPIProvider,
     )
     use_orjson(app)  # after QuartSchema, whose provider it wraps
-    web.init_app(app)
-    errors.register_error_handlers(app)
-    Database(settings).init_app(app)
-    serving.init_app(app)
+    requests.init_app(app)
+    problems.register_error_handlers(app)
+    request_scope.init_app(app, Database(settings))
+    lifecycle.init_app(app)
+    metrics_web.init_app(app)  # after the database, whose pool it watches
     events.init_app(app)
     product_cache.init_app(app)  # after the database it reads
     gc_tuning.init_app(app)  # last: freezes what startup built
     RateLimiter(settings).init_app(app)
-    app.extensions["mail_sender"] = mail.sender_for(settings)
+    app.extensions[extensions.MAIL_SENDER] = mail.sender_for(settings)
     jobs_lifecycle.init_app(app)  # after the bus, whose LISTEN wakes it
 
     app.register_blueprint(health.blueprint)
@@ -80,8 +73,3 @@ def create_app(settings: Settings | None = None) -> Quart:
             app, allow_origin=settings.cors_origin_list, expose_headers=["X-Request-ID"]
         )
     return app
-
-
-def get_settings(app: Quart) -> Settings:
-    settings: Settings = app.extensions["settings"]
-    return settings

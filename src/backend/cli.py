@@ -7,22 +7,18 @@ import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import click
 from pydantic import ValidationError
 from quart import Quart
 from quart.cli import ScriptInfo, pass_script_info
 
-from backend import seed
-from backend.db import get_database
+from backend import extensions, seed
 from backend.errors import AppError
 from backend.jobs import admin as jobs_admin
 from backend.jobs import lifecycle as jobs_lifecycle
 from backend.schemas.user import UserCreate
 from backend.services import users
-
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 def init_app(app: Quart) -> None:
@@ -43,7 +39,7 @@ def _run(
     async def serve_work() -> None:
         async with app.app_context():
             if not serve:
-                database = get_database(app)
+                database = extensions.database(app)
                 await database.connect()
                 try:
                     await work(app)
@@ -62,13 +58,18 @@ def _run(
         raise click.ClickException(error.detail) from None
 
 
+# The migrations ship inside the package, so no alembic.ini or checkout is
+# needed: the same location as alembic.ini's, resolved from the installed package.
+MIGRATIONS = "backend:migrations"
+
+
 def upgrade_schema(database_url: str) -> None:
-    """Alembic `upgrade head` against `database_url`."""
+    """Alembic `upgrade head` against `database_url`, from any directory."""
     from alembic import command
     from alembic.config import Config
 
-    ini = Path("alembic.ini")
-    config = Config(str(ini if ini.exists() else PROJECT_ROOT / "alembic.ini"))
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
     config.attributes["database_url"] = database_url
     config.attributes["skip_logging"] = True
     command.upgrade(config, "head")
@@ -79,7 +80,7 @@ def upgrade_schema(database_url: str) -> None:
 def init_db(info: ScriptInfo) -> None:
     """Create or upgrade the schema to the newest migration."""
     app: Quart = info.load_app()
-    upgrade_schema(app.extensions["settings"].database_url)
+    upgrade_schema(extensions.settings(app).database_url)
     click.echo("Database is at the newest schema.")
 
 
@@ -92,8 +93,8 @@ def seed_db(info: ScriptInfo) -> None:
         raise click.ClickException("seed-db is refused with APP_ENV=production.")
 
     async def work(app: Quart) -> None:
-        async with get_database(app).session() as session:
-            report = await seed.seed_demo_data(session, app.extensions["settings"], app)
+        async with extensions.database(app).session() as session:
+            report = await seed.seed_demo_data(session, extensions.settings(app), app)
         for line in report:
             click.echo(line)
 
@@ -134,10 +135,10 @@ def create_admin(
     account = _valid_account(username, email, password)
 
     async def work(app: Quart) -> None:
-        async with get_database(app).session() as session:
+        async with extensions.database(app).session() as session:
             await users.create_admin(
                 session,
-                hasher=app.extensions["passwords"],
+                hasher=extensions.hasher(app),
                 username=account.username,
                 email=account.email,
                 password=account.password,
@@ -183,7 +184,7 @@ def jobs(context: click.Context) -> None:
     assert info is not None, "run through the quart command"
 
     async def work(app: Quart) -> None:
-        async with get_database(app).session(readonly=True) as session:
+        async with extensions.database(app).session(readonly=True) as session:
             counts = await jobs_admin.count_jobs(session)
         click.echo(f"{'kind':<24} {'state':<10} {'count':>8}")
         for kind, state, count in counts:
@@ -199,7 +200,7 @@ def retry(info: ScriptInfo, dead: bool) -> None:
     """Queue dead jobs again with their attempts reset."""
 
     async def work(app: Quart) -> None:
-        async with get_database(app).session() as session:
+        async with extensions.database(app).session() as session:
             count = await jobs_admin.retry_dead_jobs(session)
         click.echo(f"Re-queued {count} dead jobs.")
 

@@ -99,7 +99,7 @@ class Settings(BaseSettings):
     sse_heartbeat: float = Field(default=15.0, gt=0, le=15)
 
     # Product responses cached per worker (0 turns the cache off); changes made
-    # outside the service are seen within the TTL (see backend.product_cache).
+    # outside the service are seen within the TTL (see backend.web.product_cache).
     product_cache_size: int = Field(default=20_000, ge=0)
     product_cache_ttl: float = Field(default=300.0, gt=0)
 
@@ -125,6 +125,11 @@ class Settings(BaseSettings):
     job_retention: int = Field(default=7 * 24 * 3600, gt=0)
     cleanup_interval: int = Field(default=300, gt=0)
     event_retention: int = Field(default=30 * 24 * 3600, gt=0)
+    # Bearer token for /metrics; unset: open in development, 404 in production.
+    metrics_token: str | None = None
+    # false: no /metrics and no per-request recording (`make bench` measures
+    # read-one both ways to keep what metrics cost in view).
+    metrics_enabled: bool = True
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:

@@ -11,6 +11,7 @@ from quart import Quart
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend import extensions
 from backend.config import Settings
 from backend.errors import ValidationFailed
 from backend.models import Product, User
@@ -83,7 +84,7 @@ async def seed_demo_data(
         for username, email, is_admin in missing:
             await users.create_user(
                 session,
-                hasher=app.extensions["passwords"],
+                hasher=extensions.hasher(app),
                 username=username,
                 email=email,
                 password=password,

@@ -34,10 +34,6 @@ async def login(client: Client, username: str, password: str = PASSWORD) -> Any:
     )
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 async def problem(response: Any, status: int, code: str) -> dict[str, Any]:
     body: dict[str, Any] = await response.get_json()
     assert response.status_code == status, body

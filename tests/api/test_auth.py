@@ -12,19 +12,18 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 from sqlalchemy import select
 
+from backend import extensions
 from backend.config import Settings
-from backend.db import get_database
 from backend.models import Job
 from tests.api.helpers import (
     PASSWORD,
-    bearer,
     login,
     new_account,
     problem,
     register,
 )
 from tests.conftest import make_settings
-from tests.support.factories import make_user
+from tests.support.factories import bearer, make_user
 
 USER_FIELDS = {
     "id",
@@ -143,7 +142,7 @@ async def test_register_queues_the_welcome_email_as_a_job(
     app: Quart, client: Client
 ) -> None:
     body = await register(client, email="welcome@example.com")
-    async with get_database(app).session(readonly=True) as session:
+    async with extensions.database(app).session(readonly=True) as session:
         queued = (await session.scalars(select(Job))).all()
     assert [(job.kind, job.payload["to"]) for job in queued] == [
         ("send_email", "welcome@example.com")
@@ -165,7 +164,7 @@ async def test_login_by_username_or_email_any_case(client: Client, typed: str) -
 
 
 async def test_login_failures_all_look_the_same(app: Quart, client: Client) -> None:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         active = await make_user(session, app, password=PASSWORD)
         inactive = await make_user(session, app, password=PASSWORD, is_active=False)
     answers = [
@@ -412,7 +411,7 @@ async def test_forged_or_expired_access_tokens_are_refused(
         other = jwt.encode(forged, "k" * 32, headers=header)
         token = ".".join((head, other.split(".")[1], signature))
     else:
-        secret = app.extensions["settings"].jwt_secret_key
+        secret = extensions.settings(app).jwt_secret_key
         token = jwt.encode({**claims, "exp": 1000}, secret, headers=header)
     await problem(await me(client, token), 401, "unauthorized")
 
@@ -421,7 +420,7 @@ async def test_token_of_a_deactivated_user_stops_working(
     app: Quart, client: Client
 ) -> None:
     tokens = await register(client)
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         from backend.models import User
 
         user = await session.get(User, tokens["user"]["id"])

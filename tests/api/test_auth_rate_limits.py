@@ -13,8 +13,8 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backend import create_app
-from backend.db import get_database
+from backend import extensions
+from backend.app import create_app
 from tests.api.helpers import PASSWORD, new_account, problem
 from tests.conftest import make_settings
 from tests.support.factories import make_user
@@ -32,7 +32,7 @@ def limited_app(database_url: str, connection: AsyncConnection) -> LimitedApp:
         limits = {"rate_limit_login": "3/minute", "rate_limit_register": "2/minute"}
         settings = make_settings(database_url, **{**limits, **overrides})
         app = create_app(settings)
-        get_database(app).bind(connection)
+        extensions.database(app).bind(connection)
         async with app.test_app():
             yield app
 
@@ -60,7 +60,7 @@ async def test_login_is_limited_per_address_even_with_the_right_password(
     limited_app: LimitedApp,
 ) -> None:
     async with limited_app() as app:
-        async with get_database(app).session() as session:
+        async with extensions.database(app).session() as session:
             user = await make_user(session, app, password=PASSWORD)
         client = app.test_client()
         for _ in range(3):
@@ -78,7 +78,7 @@ async def test_login_is_limited_per_account_across_addresses(
     limited_app: LimitedApp,
 ) -> None:
     async with limited_app() as app:
-        async with get_database(app).session() as session:
+        async with extensions.database(app).session() as session:
             user = await make_user(session, app, password=PASSWORD)
         client = app.test_client()
         for n in range(3):

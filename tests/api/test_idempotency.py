@@ -10,7 +10,7 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 from sqlalchemy import func, select, update
 
-from backend.db import get_database
+from backend import extensions
 from backend.models import IdempotencyKey, Order, Product, User
 from backend.models.base import utcnow
 from backend.services import idempotency
@@ -21,7 +21,7 @@ URL = "/api/v1/orders"
 
 @pytest.fixture
 async def user(app: Quart) -> User:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         return await make_user(session, app)
 
 
@@ -31,12 +31,12 @@ async def headers(app: Quart, user: User) -> dict[str, str]:
 
 
 async def _product(app: Quart, **fields: Any) -> Product:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         return await make_product(session, **fields)
 
 
 async def _order_count(app: Quart, user: User) -> int:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         count = await session.scalar(
             select(func.count()).select_from(Order).where(Order.user_id == user.id)
         )
@@ -59,7 +59,7 @@ async def test_repeat_replays_the_original_response(
     assert first.status_code == 201
     assert "Idempotent-Replayed" not in first.headers
     original = await first.get_json()
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         await session.execute(
             update(Product).where(Product.id == product.id).values(price_cents=1)
         )
@@ -68,7 +68,7 @@ async def test_repeat_replays_the_original_response(
     assert again.headers["Idempotent-Replayed"] == "true"
     assert await again.get_json() == original
     assert await _order_count(app, user) == 1
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         assert (await session.get(Product, product.id)).stock == 4  # type: ignore[union-attr]
 
 
@@ -103,7 +103,7 @@ async def test_keys_are_scoped_per_user(
     app: Quart, client: Client, headers: dict[str, str]
 ) -> None:
     product = await _product(app, stock=5)
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         other = await make_user(session, app)
     other_headers = await bearer_for(app, other)
     first = await _post(client, headers, "shared", _body(product))
@@ -120,7 +120,7 @@ async def test_failures_are_not_remembered(
     product = await _product(app, stock=1, is_active=status == 409)
     body = _body(product, 2)
     assert (await _post(client, headers, "retry-me", body)).status_code == status
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         await session.execute(
             update(Product)
             .where(Product.id == product.id)
@@ -167,7 +167,7 @@ async def test_expired_key_runs_again_and_purge_removes_it(
 ) -> None:
     product = await _product(app, stock=5)
     assert (await _post(client, headers, "old", _body(product))).status_code == 201
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         await session.execute(
             update(IdempotencyKey)
             .where(IdempotencyKey.user_id == user.id)
@@ -177,7 +177,7 @@ async def test_expired_key_runs_again_and_purge_removes_it(
     assert again.status_code == 201
     assert "Idempotent-Replayed" not in again.headers
     assert await _order_count(app, user) == 2
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         await session.execute(
             update(IdempotencyKey)
             .where(IdempotencyKey.user_id == user.id)
@@ -197,7 +197,7 @@ async def test_the_key_row_commits_with_its_order(
 ) -> None:
     product = await _product(app)
     order = await (await _post(client, headers, "paired", _body(product))).get_json()
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         row = await session.scalar(
             select(IdempotencyKey).where(IdempotencyKey.user_id == user.id)
         )

@@ -15,9 +15,10 @@ from quart.testing.connections import TestHTTPConnection as Connection
 from quart.testing.connections import WebsocketResponseError
 from quart.typing import TestClientProtocol as Client
 
-from backend.db import get_database
-from backend.events import get_bus, subscription
+from backend import extensions
+from backend.events import subscription
 from backend.events.bus import Frame
+from backend.metrics.instruments import instruments
 from backend.models import RetentionMark
 from tests.api.test_order_events import close_code, place_order, subscribed, users
 from tests.support.factories import bearer_for
@@ -82,7 +83,7 @@ async def problem(client: Client, query: dict[str, Any], **headers: str) -> Any:
 
 
 async def expire_through(app: Quart, event_id: int) -> None:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         session.add(RetentionMark(table_name="order_event", deleted_through=event_id))
 
 
@@ -154,7 +155,7 @@ async def test_stream_refusals_are_problem_documents(
         client, {"since": "1"}, Authorization=token, **{"Last-Event-ID": "abc"}
     )
     assert status == 400
-    assert len(get_bus(app).broker) == 0
+    assert len(extensions.bus(app).broker) == 0
 
 
 async def test_expired_cursor_is_410_on_stream_socket_and_page(
@@ -208,19 +209,40 @@ async def test_subscriber_that_falls_behind_is_disconnected(
     alice, _, _ = await users(app)
     async with stream(client, await bearer_for(app, alice)) as conn:
         await subscribed(app, 1)
-        (subscriber,) = list(get_bus(app).broker._by_user[alice.id])
+        (subscriber,) = list(extensions.bus(app).broker._by_user[alice.id])
         for n in range(subscriber.queue.maxsize + 1):
             subscriber.offer(Frame(10**9 + n, "{}", b""))
         assert await ended(conn)
-    assert len(get_bus(app).broker) == 0
+    assert len(extensions.bus(app).broker) == 0
 
 
 async def test_shutdown_ends_the_stream(app: Quart, client: Client) -> None:
     alice, _, _ = await users(app)
     async with stream(client, await bearer_for(app, alice)) as conn:
         await subscribed(app, 1)
-        await get_bus(app).stop()
+        await extensions.bus(app).stop()
         assert await ended(conn)
+
+
+def sse_metric(name: str) -> float:
+    return instruments().registry.get_sample_value(name, {"transport": "sse"}) or 0.0
+
+
+async def test_an_open_stream_and_its_events_are_counted_in_the_metrics(
+    app: Quart, client: Client
+) -> None:
+    alice, _, _ = await users(app)
+    await place_order(app, alice)
+    open_before = sse_metric("backend_event_subscribers")
+    sent_before = sse_metric("backend_order_events_delivered_total")
+    async with stream(client, await bearer_for(app, alice), {"since": 0}) as conn:
+        await message(conn)  # the retry hint
+        await message(conn)  # the replayed event
+        assert sse_metric("backend_event_subscribers") == open_before + 1
+        await extensions.bus(app).stop()
+        assert await ended(conn)
+    assert sse_metric("backend_event_subscribers") == open_before
+    assert sse_metric("backend_order_events_delivered_total") == sent_before + 1
 
 
 async def test_streams_and_sockets_share_the_per_user_limit(
@@ -283,4 +305,4 @@ async def test_a_failing_replay_closes_the_socket_instead_of_hanging(
         EVENTS, headers=await bearer_for(app, alice), query_string={"since": "0"}
     ) as ws:
         assert await close_code(ws) == code
-    assert len(get_bus(app).broker) == 0
+    assert len(extensions.bus(app).broker) == 0

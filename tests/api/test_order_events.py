@@ -11,8 +11,8 @@ from quart import Quart
 from quart.testing.connections import WebsocketDisconnectError, WebsocketResponseError
 from quart.typing import TestClientProtocol as Client
 
-from backend.db import get_database
-from backend.events import get_bus, subscription
+from backend import extensions
+from backend.events import subscription
 from backend.events.bus import Frame
 from backend.models import Order, OrderItem, User
 from backend.services.order_events import record_order_event
@@ -29,7 +29,7 @@ def quiet_guard(monkeypatch: pytest.MonkeyPatch) -> None:
 
 async def place_order(app: Quart, user: User) -> int:
     """An order and its `order.created` event, committed (the orders API's job)."""
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         product = await make_product(session, price_cents=250)
         order = Order(user_id=user.id, status="pending", total_cents=500)
         order.currency = "USD"
@@ -81,7 +81,7 @@ def snapshot(order: Order, product_id: int, sku: str, name: str) -> dict[str, An
 
 async def abandon_order(app: Quart, user: User) -> None:
     """An order whose transaction fails after its event was written."""
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         order = Order(user_id=user.id, total_cents=1, currency="USD")
         session.add(order)
         await session.flush()
@@ -107,7 +107,7 @@ async def close_code(ws: Any) -> int:
 
 
 async def users(app: Quart) -> tuple[User, User, User]:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         alice = await make_user(session, app)
         bob = await make_user(session, app)
         admin = await make_user(session, app, is_admin=True)
@@ -116,7 +116,7 @@ async def users(app: Quart) -> tuple[User, User, User]:
 
 async def subscribed(app: Quart, count: int) -> None:
     for _ in range(200):
-        if len(get_bus(app).broker) >= count:
+        if len(extensions.bus(app).broker) >= count:
             return
         await asyncio.sleep(0.01)
     raise AssertionError("the subscriber never registered")
@@ -280,7 +280,7 @@ async def test_overflowing_subscriber_is_closed_with_1013(
     alice, _, _ = await users(app)
     async with client.websocket(PATH, headers=await bearer_for(app, alice)) as ws:
         await subscribed(app, 1)
-        (subscriber,) = list(get_bus(app).broker._by_user[alice.id])
+        (subscriber,) = list(extensions.bus(app).broker._by_user[alice.id])
         for n in range(subscriber.queue.maxsize + 1):
             subscriber.offer(Frame(10**9 + n, "{}", b""))
         code = await close_code(ws)
@@ -296,7 +296,7 @@ async def test_revoked_session_closes_with_4401(
     async with client.websocket(PATH, headers=headers) as ws:
         await subscribed(app, 1)
         await asyncio.sleep(0.3)  # let one re-check pass while still valid
-        async with get_database(app).session() as session:
+        async with extensions.database(app).session() as session:
             user = await session.get(User, alice.id)
             assert user is not None
             user.is_active = False
@@ -310,7 +310,7 @@ async def test_shutdown_closes_subscribers_with_1001(
     alice, _, _ = await users(app)
     async with client.websocket(PATH, headers=await bearer_for(app, alice)) as ws:
         await subscribed(app, 1)
-        await get_bus(app).stop()
+        await extensions.bus(app).stop()
         code = await close_code(ws)
     assert code == 1001
 

@@ -9,9 +9,10 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 from sqlalchemy import select
 
-from backend.db import get_database
-from backend.models import OrderEvent, Product, User
-from tests.support.factories import bearer_for, make_product, make_user
+from backend import extensions
+from backend.models import OrderEvent, Product
+from tests.support.actors import Actor, make_actor
+from tests.support.factories import make_product
 
 URL = "/api/v1/orders"
 ORDER_FIELDS = {
@@ -34,40 +35,28 @@ ITEM_FIELDS = {
 }
 
 
-class Actor:
-    def __init__(self, user: User, headers: dict[str, str]) -> None:
-        self.user = user
-        self.headers = headers
-
-
-async def _actor(app: Quart, *, is_admin: bool = False) -> Actor:
-    async with get_database(app).session() as session:
-        user = await make_user(session, app, is_admin=is_admin)
-    return Actor(user, await bearer_for(app, user))
-
-
 @pytest.fixture
 async def alice(app: Quart) -> Actor:
-    return await _actor(app)
+    return await make_actor(app)
 
 
 @pytest.fixture
 async def bob(app: Quart) -> Actor:
-    return await _actor(app)
+    return await make_actor(app)
 
 
 @pytest.fixture
 async def admin(app: Quart) -> Actor:
-    return await _actor(app, is_admin=True)
+    return await make_actor(app, is_admin=True)
 
 
 async def _product(app: Quart, **fields: Any) -> Product:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         return await make_product(session, **fields)
 
 
 async def _stock(app: Quart, product_id: int) -> int:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         return (await session.get(Product, product_id)).stock  # type: ignore[union-attr]
 
 
@@ -389,7 +378,7 @@ async def test_every_change_records_an_event(
     product = await _product(app)
     order = await _place(client, alice, (product.id, 1))
     paid = await (await _move(client, admin, order["id"], "paid")).get_json()
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         events = list(
             await session.scalars(
                 select(OrderEvent)

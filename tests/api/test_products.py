@@ -8,9 +8,10 @@ import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
-from backend.db import get_database
+from backend import extensions
 from backend.models import Product, User
-from tests.support.factories import bearer_for, make_product, make_user
+from tests.support.actors import make_actor
+from tests.support.factories import make_product, make_user
 
 URL = "/api/v1/products"
 PRODUCT_FIELDS = {
@@ -28,23 +29,23 @@ PRODUCT_FIELDS = {
 
 
 async def _user(app: Quart, *, is_admin: bool = False) -> User:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         return await make_user(session, app, is_admin=is_admin)
 
 
 async def _products(app: Quart, *specs: dict[str, Any]) -> list[Product]:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         return [await make_product(session, **spec) for spec in specs]
 
 
 @pytest.fixture
 async def admin(app: Quart) -> dict[str, str]:
-    return await bearer_for(app, await _user(app, is_admin=True))
+    return (await make_actor(app, is_admin=True)).headers
 
 
 @pytest.fixture
 async def member(app: Quart) -> dict[str, str]:
-    return await bearer_for(app, await _user(app))
+    return (await make_actor(app)).headers
 
 
 async def _ids(client: Client, query: str, headers: Any = None) -> list[int]:

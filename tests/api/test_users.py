@@ -8,8 +8,8 @@ import pytest
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
+from backend import extensions
 from backend.config import Settings
-from backend.db import get_database
 from backend.models import User
 from tests.api.helpers import PASSWORD, login, new_account, problem, register
 from tests.conftest import make_settings
@@ -26,7 +26,7 @@ def settings(database_url: str) -> Settings:
 
 
 async def users(app: Quart, *flags: str, **kwargs: Any) -> list[User]:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         return [
             await make_user(session, app, is_admin=flag == "admin", **kwargs)
             for flag in flags
@@ -34,7 +34,7 @@ async def users(app: Quart, *flags: str, **kwargs: Any) -> list[User]:
 
 
 async def reload(app: Quart, user_id: int) -> User:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         user = await session.get(User, user_id)
         assert user is not None
         return user
@@ -81,7 +81,7 @@ async def test_list_users_is_admin_only(app: Quart, client: Client) -> None:
 async def test_list_users_filters_by_text_and_activity(
     app: Quart, client: Client
 ) -> None:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         admin = await make_user(session, app, is_admin=True)
         zed = await make_user(session, app, username="Zed_Findme", email="z@ex.org")
         gone = await make_user(session, app, username="findme.2", is_active=False)

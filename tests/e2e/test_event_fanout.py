@@ -16,6 +16,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.support.databases import _asyncpg_dsn
+from tests.support.factories import bearer
 from tests.support.server import LiveServer
 
 pytestmark = pytest.mark.e2e
@@ -72,10 +73,6 @@ async def open_shop(server: LiveServer, database_url: str, stock: int = 10_000) 
         )
         assert response.status_code == 201, response.text
     return Shop(server, admin, customer, response.json()["id"])
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 async def place_orders(shop: Shop, count: int, *, quantity: int = 1) -> list[int]:

@@ -15,8 +15,8 @@ import pytest
 from quart import Quart
 from sqlalchemy.engine import make_url
 
-from backend import create_app
-from backend.db import get_database
+from backend import extensions
+from backend.app import create_app
 from tests.conftest import make_settings
 from tests.resilience.proxy import TcpProxy
 from tests.support.factories import bearer_for, make_product, make_user
@@ -59,12 +59,12 @@ class Shop:
 
     async def user(self, *, admin: bool = False, **kwargs: Any) -> dict[str, str]:
         """A new user (or admin); its bearer headers."""
-        async with get_database(self.app).session() as session:
+        async with extensions.database(self.app).session() as session:
             user = await make_user(session, self.app, is_admin=admin, **kwargs)
         return await bearer_for(self.app, user)
 
     async def products(self, count: int, stock: int) -> list[int]:
-        async with get_database(self.app).session() as session:
+        async with extensions.database(self.app).session() as session:
             made = [await make_product(session, stock=stock) for _ in range(count)]
         self.initial_stock.update({product.id: stock for product in made})
         return [product.id for product in made]

@@ -19,10 +19,9 @@ from hypothesis import strategies as st
 from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
-from backend import create_app
-from backend.db import get_database
+from backend.app import create_app
 from tests.conftest import make_settings
-from tests.support.factories import bearer_for, make_user
+from tests.support.actors import make_actor
 
 pytestmark = pytest.mark.resilience
 
@@ -87,9 +86,7 @@ def _concrete(path: str) -> str:
 
 @pytest.fixture
 async def admin_headers(app: Quart) -> dict[str, str]:
-    async with get_database(app).session() as session:
-        admin = await make_user(session, app, is_admin=True)
-    return await bearer_for(app, admin)
+    return (await make_actor(app, is_admin=True)).headers
 
 
 async def _assert_clean(response: Any, what: str) -> None:

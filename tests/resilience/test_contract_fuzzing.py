@@ -31,8 +31,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from backend import create_app
-from backend.db import get_database
+from backend import extensions
+from backend.app import create_app
 from tests.conftest import make_settings
 from tests.support import databases
 from tests.support.factories import issue_access_token, make_product, make_user
@@ -77,7 +77,7 @@ class Healer:
 
 async def _seed(app: Quart) -> dict[str, dict[str, str]]:
     headers = {}
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         for role in ROLES:
             user = await make_user(
                 session, app, username=f"fuzz_{role}", is_admin=role == "admin"

@@ -8,12 +8,10 @@ from collections.abc import Awaitable, Callable
 import pytest
 from quart import Quart
 
-from backend.db import Database, get_database
-from backend.services.order_events import (
-    latest_event_id,
-    list_order_events,
-    write_pending_events,
-)
+from backend import extensions
+from backend.db.commit_hooks import write_pending_events
+from backend.db.database import Database
+from backend.services.order_events import latest_event_id, list_order_events
 from tests.support.event_data import owner, record_order
 from tests.support.factories import make_user
 
@@ -63,26 +61,26 @@ async def record_then_fail(database: Database, user_id: int) -> None:
 
 
 async def test_event_lives_and_dies_with_its_transaction(app: Quart) -> None:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         user = await make_user(session, app)
         before = await latest_event_id(session)
     with pytest.raises(RuntimeError):
-        await record_then_fail(get_database(app), user.id)
-    async with get_database(app).session() as session:
+        await record_then_fail(extensions.database(app), user.id)
+    async with extensions.database(app).session() as session:
         assert await latest_event_id(session) == before
         event = await record_order(session, user.id)
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         assert await latest_event_id(session) == event.id
         assert event.type == "order.created"
 
 
 async def test_listing_shows_a_user_only_their_events(app: Quart) -> None:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         alice = await make_user(session, app)
         bob = await make_user(session, app)
         mine = await record_order(session, alice.id)
         theirs = await record_order(session, bob.id)
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         own = await list_order_events(
             session, viewer_id=alice.id, since=mine.id - 1, limit=10
         )

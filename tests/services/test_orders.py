@@ -10,7 +10,7 @@ from quart import Quart
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db import get_database
+from backend import extensions
 from backend.errors import Conflict
 from backend.models import ORDER_STATUSES, IdempotencyKey, Product
 from backend.schemas.order import OrderLine
@@ -40,7 +40,7 @@ async def _setup(app: Quart, session: AsyncSession) -> tuple[int, int]:
 
 
 async def test_place_order_without_http(app: Quart) -> None:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         user_id, product_id = await _setup(app, session)
         placed = await orders.place_order(
             session,
@@ -54,10 +54,10 @@ async def test_place_order_without_http(app: Quart) -> None:
 
 
 async def test_a_failed_order_takes_no_stock_once_rolled_back(app: Quart) -> None:
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         user_id, product_id = await _setup(app, session)
         other = (await make_product(session, stock=5)).id
-    async with get_database(app).session() as session:
+    async with extensions.database(app).session() as session:
         with pytest.raises(Conflict):
             await orders.place_order(
                 session,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db import Database
+from backend.db.database import Database
 from backend.models import Order, OrderEvent, User
 from backend.services.order_events import record_order_event
 

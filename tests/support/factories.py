@@ -8,10 +8,10 @@ import uuid
 from quart import Quart
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db import get_database
+from backend import extensions
 from backend.models import Product, User
 from backend.security.tokens import TokenService
-from backend.services import auth
+from backend.services import logins
 
 DEFAULT_PASSWORD = "Correct-Horse-9"
 _counter = itertools.count(1)
@@ -32,7 +32,7 @@ async def make_user(
     user = User(
         username=username,
         email=(email or f"{username}@example.com").lower(),
-        password_hash=await app.extensions["passwords"].hash(password),
+        password_hash=await extensions.hasher(app).hash(password),
         is_admin=is_admin,
         is_active=is_active,
     )
@@ -68,11 +68,16 @@ async def make_product(
 async def issue_access_token(session: AsyncSession, app: Quart, user: User) -> str:
     """A live login session for `user` and an access token in it."""
     tokens: TokenService = app.extensions["tokens"]
-    issued = await auth.start_session(session, tokens=tokens, user=user)
+    issued = await logins.start_login_session(session, tokens=tokens, user=user)
     return issued.access_token
 
 
-async def bearer_for(app: Quart, user: User) -> dict[str, str]:
-    async with get_database(app).session() as session:
-        token = await issue_access_token(session, app, user)
+def bearer(token: str) -> dict[str, str]:
+    """The headers that present `token`."""
     return {"Authorization": f"Bearer {token}"}
+
+
+async def bearer_for(app: Quart, user: User) -> dict[str, str]:
+    async with extensions.database(app).session() as session:
+        token = await issue_access_token(session, app, user)
+    return bearer(token)

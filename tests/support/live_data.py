@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from backend.config import Settings
-from backend.db import create_engine
+from backend.db.engines import create_engine
 from backend.models import AuthSession, Product, User
 from backend.models.base import utcnow
 from backend.security.tokens import TokenService

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-import httpx
-from bench.server import bind_args
+from bench.server import PROJECT_ROOT as PROJECT_ROOT
+from bench.server import hypercorn_command, launch, terminate, wait_until_serving
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
@@ -35,6 +31,7 @@ class LiveServer:
     workers: int = 1
     env: Mapping[str, str] = field(default_factory=dict)
     command: list[str] | None = None
+    cwd: Path = PROJECT_ROOT
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
@@ -49,20 +46,6 @@ class LiveServer:
         return f"ws://127.0.0.1:{self.port}"
 
     def start(self, log_dir: Path, timeout: float = 30.0) -> LiveServer:
-        command = self.command or [
-            sys.executable,
-            "-m",
-            "hypercorn",
-            "-c",
-            "hypercorn.toml",
-            "backend.asgi:app",
-        ]
-        command = [
-            *command,
-            *bind_args(self.port, self.workers),
-            "--workers",
-            str(self.workers),
-        ]
         env = {
             **os.environ,
             "APP_ENV": "production",
@@ -74,29 +57,18 @@ class LiveServer:
         }
         self.log_path = log_dir / f"hypercorn-{self.port}.log"
         self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            command,
-            cwd=PROJECT_ROOT,
+        self.process = launch(
+            self.command or hypercorn_command("backend.asgi:app"),
+            port=self.port,
+            workers=self.workers,
+            cwd=self.cwd,
             env=env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
+            log=self._log,
         )
-        self._wait_healthy(timeout)
+        wait_until_serving(
+            self.process, f"{self.base_url}/health", timeout=timeout, logs=self.logs
+        )
         return self
-
-    def _wait_healthy(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.logs()}")
-            try:
-                if httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"server did not become healthy:\n{self.logs()}")
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path else ""
@@ -104,14 +76,7 @@ class LiveServer:
     def stop(self, timeout: float = 15.0) -> int | None:
         """SIGTERM (graceful), then SIGKILL if it will not go; the exit code."""
         try:
-            if self.process is None or self.process.poll() is not None:
-                return self.process.returncode if self.process else None
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                return self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                return self.process.wait()
+            return None if self.process is None else terminate(self.process, timeout)
         finally:
             if self._log is not None:
                 self._log.close()

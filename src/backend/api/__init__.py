@@ -1,7 +1,10 @@
 """Versioned API packages, mounted from this one place.
 
 A `/api/v2` is a new package `backend/api/v2` with its own `blueprints` list,
-plus one more entry in `API_VERSIONS`.
+plus one more entry in `API_VERSIONS`. Beside the versions live the probes
+(`health`), the OpenAPI provider (`openapi`) and the AsyncAPI document
+(`asyncapi`). The outermost layer: it may import every other package, and
+nothing but `app` imports it.
 """
 
 from __future__ import annotations

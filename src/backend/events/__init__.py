@@ -5,6 +5,10 @@ EventBus            start(), stop(), broker (the subscribers of this process)
 └── TableBus        reads `order_event` after a cursor, in id order
     ├── SQLiteBus   woken by local commits; polls for other workers' commits
     └── PostgresBus woken by LISTEN/NOTIFY (any workers, any hosts)
+
+Live order events: the bus, table readers, socket and stream, send watchdog,
+login checks. May import `db`, `services`, `models`, `schemas`, `web` (guards)
+and `server` (drain); nothing under `services`, `models` or `schemas` imports it.
 """
 
 from __future__ import annotations
@@ -13,11 +17,10 @@ import asyncio
 import contextlib
 from collections.abc import AsyncGenerator
 
-from quart import Quart, current_app
+from quart import Quart
 
-from backend import serving
+from backend import extensions
 from backend.config import Settings
-from backend.db import get_database
 from backend.events.bus import (
     CLOSE_GOING_AWAY,
     CLOSE_TRY_AGAIN_LATER,
@@ -29,9 +32,10 @@ from backend.events.bus import (
     encode_event,
     encode_frame,
 )
-from backend.events.sessions import SessionChecker
+from backend.events.login_checks import LoginChecker
 from backend.events.table import BusListener, PostgresBus, SQLiteBus
 from backend.events.watchdog import SendWatchdog
+from backend.server import lifecycle
 
 __all__ = [
     "CLOSE_GOING_AWAY",
@@ -46,7 +50,6 @@ __all__ = [
     "Subscriber",
     "encode_event",
     "encode_frame",
-    "get_bus",
     "init_app",
     "listen",
 ]
@@ -58,7 +61,7 @@ def init_app(app: Quart) -> None:
     """Run the bus while the app serves: after the database, before its disposal."""
 
     async def serve_bus() -> AsyncGenerator[None, None]:
-        bus = app.extensions["events"] = _choose_bus(app)
+        bus = app.extensions[extensions.BUS] = _choose_bus(app)
         await bus.start()
         sweeping = asyncio.create_task(watchdog.run(), name="send-watchdog")
         yield
@@ -67,14 +70,18 @@ def init_app(app: Quart) -> None:
             await sweeping
         await bus.stop()
 
-    settings: Settings = app.extensions["settings"]
-    watchdog = app.extensions["send_watchdog"] = SendWatchdog(settings.ws_send_timeout)
+    settings: Settings = extensions.settings(app)
+    watchdog = app.extensions[extensions.SEND_WATCHDOG] = SendWatchdog(
+        settings.ws_send_timeout
+    )
     app.while_serving(serve_bus)
-    app.extensions["session_checker"] = SessionChecker(get_database(app))
+    app.extensions[extensions.LOGIN_CHECKER] = LoginChecker(extensions.database(app))
     # Sockets are closed with 1001 and event streams end as soon as the server
     # drains, so they do not hold the graceful shutdown up; they reconnect
     # elsewhere with `since` (or `Last-Event-ID`).
-    serving.on_drain(app, lambda: get_bus(app).broker.close_all(CLOSE_GOING_AWAY))
+    lifecycle.on_drain(
+        app, lambda: extensions.bus(app).broker.close_all(CLOSE_GOING_AWAY)
+    )
 
 
 def listen(app: Quart, listener: BusListener) -> None:
@@ -83,8 +90,8 @@ def listen(app: Quart, listener: BusListener) -> None:
 
 
 def _choose_bus(app: Quart) -> EventBus:
-    settings: Settings = app.extensions["settings"]
-    database = get_database(app)
+    settings: Settings = extensions.settings(app)
+    database = extensions.database(app)
     # No engine means tests bound one connection whose transaction never
     # commits: there is no table state to read, and only this process anyway.
     if database.engine is None:
@@ -92,8 +99,3 @@ def _choose_bus(app: Quart) -> EventBus:
     if settings.is_sqlite:
         return SQLiteBus(database, settings)
     return PostgresBus(database, settings, app.extensions.get(_LISTENERS, ()))
-
-
-def get_bus(app: Quart | None = None) -> EventBus:
-    bus: EventBus = (app or current_app).extensions["events"]
-    return bus

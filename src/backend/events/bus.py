@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 import orjson
-from sqlalchemy import event as sa_event
-from sqlalchemy.orm import Session
 
+from backend.db import commit_hooks
 from backend.models import OrderEvent
 from backend.schemas.order_event import OrderEventOut
-from backend.services.order_events import PENDING_KEY
 
 CLOSE_GOING_AWAY = 1001
 CLOSE_TRY_AGAIN_LATER = 1013
@@ -132,6 +130,7 @@ class EventBus:
 
     def __init__(self) -> None:
         self.broker = Broker()
+        self._unsubscribe: Callable[[], None] | None = None
 
     async def start(self) -> None:
         """Begin delivering events committed from now on."""
@@ -141,11 +140,16 @@ class EventBus:
         self.broker.close_all(CLOSE_GOING_AWAY)
 
     def on_commit(self, rows: list[OrderEvent]) -> None:
-        """This process committed `rows` (only buses in `local_buses` hear it)."""
+        """This process committed `rows` (heard only while `hear_local_commits`)."""
 
+    def hear_local_commits(self) -> None:
+        """Have `on_commit` called for every commit of this process, until `stop`."""
+        self._unsubscribe = commit_hooks.on_order_events_committed(self.on_commit)
 
-# The buses of this process that hear its commits (see `_publish_committed`).
-local_buses: set[EventBus] = set()
+    def stop_hearing_local_commits(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
 
 
 class InMemoryBus(EventBus):
@@ -156,26 +160,11 @@ class InMemoryBus(EventBus):
     """
 
     async def start(self) -> None:
-        local_buses.add(self)
+        self.hear_local_commits()
 
     async def stop(self) -> None:
-        local_buses.discard(self)
+        self.stop_hearing_local_commits()
         await super().stop()
 
     def on_commit(self, rows: list[OrderEvent]) -> None:
         self.broker.publish(rows)
-
-
-@sa_event.listens_for(Session, "after_commit")
-def _publish_committed(session: Session) -> None:
-    pending: list[OrderEvent] = session.info.pop(PENDING_KEY, [])
-    committed = [row for row in pending if row.id is not None]  # written at commit
-    if committed:
-        for bus in local_buses:
-            bus.on_commit(committed)
-
-
-@sa_event.listens_for(Session, "after_soft_rollback")
-def _forget_rolled_back(session: Session, previous: Any) -> None:
-    if previous.parent is None:  # the whole transaction, not a savepoint
-        session.info.pop(PENDING_KEY, None)

@@ -23,8 +23,9 @@ import contextvars
 import logging
 from collections.abc import AsyncIterator
 
-from quart import Response, current_app
+from quart import Response
 
+from backend import extensions, metrics
 from backend.config import Settings
 from backend.events.bus import EventBus, Frame, Subscriber
 from backend.events.subscription import (
@@ -68,17 +69,18 @@ class _Stream:
     def __init__(
         self, bus: EventBus, subscriber: Subscriber, viewer: Viewer, since: int | None
     ) -> None:
-        settings: Settings = current_app.extensions["settings"]
+        settings: Settings = extensions.settings()
         self._bus = bus
         self._subscriber = subscriber
         self._viewer = viewer
         self._since = since
         self._limit = per_user_limit()
         self._heartbeat = settings.sse_heartbeat
-        self._watchdog: SendWatchdog = current_app.extensions["send_watchdog"]
+        self._watchdog: SendWatchdog = extensions.send_watchdog()
         # The body runs after the request context is gone; `serve` needs the app.
         self._context = contextvars.copy_context()
         self._channel: asyncio.Queue[bytes] = asyncio.Queue(CHANNEL_SIZE)
+        self._events_in_chunk = 0  # messages in the chunk being sent
         self._waiting: asyncio.Timeout | None = None
         self._sending = False
         self._consumer: asyncio.Task[object] | None = None
@@ -94,6 +96,7 @@ class _Stream:
             context=self._context,
         )
         serving.add_done_callback(self._on_closed)
+        metrics.subscriber_opened("sse")
         try:
             chunk: bytes | None = f"retry: {RETRY_MS}\n\n".encode()
             while chunk is not None:
@@ -104,12 +107,15 @@ class _Stream:
                 finally:
                     self._sending = False
                     self._watchdog.finished(self._subscriber)
+                for _ in range(self._events_in_chunk):  # sent: Quart resumed us
+                    metrics.order_event_delivered("sse")
                 chunk = await self._next(serving)
         finally:
             serving.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await serving
             self._bus.broker.discard(self._subscriber)
+            metrics.subscriber_closed("sse")
             logger.info(
                 "order-events stream ended",
                 extra={
@@ -124,6 +130,7 @@ class _Stream:
     async def _next(self, serving: asyncio.Task[int]) -> bytes | None:
         """The messages waiting (at least one), a heartbeat after an idle
         interval, or None once the subscription is closed."""
+        self._events_in_chunk = 0
         if serving.done():
             return None
         if self._channel.empty():
@@ -137,6 +144,7 @@ class _Stream:
         else:
             first = []
         rest = [self._channel.get_nowait() for _ in range(self._channel.qsize())]
+        self._events_in_chunk = len(first) + len(rest)
         return b"".join(first + rest)
 
     def _on_closed(self, _serving: asyncio.Task[int]) -> None:

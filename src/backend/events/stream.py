@@ -15,8 +15,9 @@ import contextlib
 import logging
 import time
 
-from quart import current_app, g, websocket
+from quart import g, websocket
 
+from backend import extensions, metrics
 from backend.events.bus import EventBus, Frame, Subscriber
 from backend.events.subscription import (
     BEARER_SUBPROTOCOL,
@@ -59,6 +60,7 @@ async def stream_events(
     except BaseException:
         bus.broker.discard(subscriber)
         raise
+    metrics.subscriber_opened("websocket")
     try:
         code = await serve(
             subscriber, viewer, since, _deliver(subscriber), _read(subscriber)
@@ -76,6 +78,7 @@ async def stream_events(
     finally:
         # A lingering socket still counts against its user's limit.
         bus.broker.discard(subscriber)
+        metrics.subscriber_closed("websocket")
 
 
 def _subprotocol() -> str | None:
@@ -86,7 +89,7 @@ def _subprotocol() -> str | None:
 
 
 def _deliver(subscriber: Subscriber) -> Deliver:
-    watchdog: SendWatchdog = current_app.extensions["send_watchdog"]
+    watchdog: SendWatchdog = extensions.send_watchdog()
     send = websocket.send  # resolved once, not per frame
 
     async def deliver(frame: Frame) -> None:
@@ -95,6 +98,7 @@ def _deliver(subscriber: Subscriber) -> Deliver:
             await send(frame.text)
         finally:
             watchdog.finished(subscriber)
+        metrics.order_event_delivered("websocket")
 
     return deliver
 

@@ -20,17 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import jwt
-from quart import current_app
 
-from backend.auth import bearer_token, get_tokens
-from backend.config import Settings
-from backend.db import get_database
-from backend.errors import (
-    BadRequest,
-    NotAuthenticated,
-    RateLimited,
-    is_database_unavailable,
-)
+from backend import extensions
+from backend.db.failures import is_database_unavailable
+from backend.errors import BadRequest, NotAuthenticated, RateLimited
 from backend.events.bus import (
     CLOSE_TRY_AGAIN_LATER,
     EventBus,
@@ -38,9 +31,10 @@ from backend.events.bus import (
     Subscriber,
     encode_frame,
 )
-from backend.events.sessions import SessionChecker
-from backend.services.auth import LiveLogin, load_token_user
+from backend.events.login_checks import LoginChecker
+from backend.services.logins import LiveLogin, load_token_user
 from backend.services.order_events import check_cursor, list_order_events
+from backend.web.guards import bearer_token
 
 CLOSE_INTERNAL_ERROR = 1011
 CLOSE_UNAUTHORIZED = 4401
@@ -93,8 +87,8 @@ def parse_since(value: str | None) -> int | None:
 async def authenticate_viewer(token: str, *, since: int | None = None) -> Viewer:
     """Check the token against live state, and `since` against retention (410),
     in one short session."""
-    claims = get_tokens().decode_access(token)
-    async with get_database().session(readonly=True) as session:
+    claims = extensions.tokens().decode_access(token)
+    async with extensions.database().session(readonly=True) as session:
         user = await load_token_user(session, claims)
         if since is not None:
             await check_cursor(session, since)
@@ -104,7 +98,7 @@ async def authenticate_viewer(token: str, *, since: int | None = None) -> Viewer
 
 
 def new_subscriber(viewer: Viewer) -> Subscriber:
-    settings: Settings = current_app.extensions["settings"]
+    settings = extensions.settings()
     return Subscriber(
         user_id=viewer.user_id,
         is_admin=viewer.is_admin,
@@ -114,7 +108,7 @@ def new_subscriber(viewer: Viewer) -> Subscriber:
 
 def per_user_limit() -> int:
     """Websockets and event streams one user may hold open on one worker."""
-    settings: Settings = current_app.extensions["settings"]
+    settings = extensions.settings()
     return settings.ws_max_connections_per_user
 
 
@@ -187,7 +181,7 @@ async def _replay(viewer: Viewer, since: int, deliver: Deliver) -> int:
     viewer_id = None if viewer.is_admin else viewer.user_id
     last = since
     while True:
-        async with get_database().session(readonly=True) as session:
+        async with extensions.database().session(readonly=True) as session:
             rows = await list_order_events(
                 session, viewer_id=viewer_id, since=last, limit=REPLAY_BATCH
             )
@@ -199,7 +193,7 @@ async def _replay(viewer: Viewer, since: int, deliver: Deliver) -> int:
 
 
 async def _guard(subscriber: Subscriber, viewer: Viewer) -> None:
-    checker: SessionChecker = current_app.extensions["session_checker"]
+    checker: LoginChecker = extensions.login_checker()
     while True:
         remaining = viewer.expires_at - time.time()
         await asyncio.sleep(max(0.0, min(REVALIDATE_SECONDS, remaining)))

@@ -26,15 +26,12 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 
 from backend.config import Settings
-from backend.db import Database
-from backend.errors import DATABASE_UNAVAILABLE
-from backend.events.bus import EventBus, local_buses
+from backend.db.database import Database
+from backend.db.failures import DATABASE_UNAVAILABLE
+from backend.db.order_event_writes import NOTIFY_CHANNEL
+from backend.events.bus import EventBus
 from backend.models import OrderEvent
-from backend.services.order_events import (
-    NOTIFY_CHANNEL,
-    latest_event_id,
-    list_order_events,
-)
+from backend.services.order_events import latest_event_id, list_order_events
 
 LISTENER_APPLICATION_NAME = "backend-events"
 READER_TASK_NAME = "order-events-reader"
@@ -120,11 +117,11 @@ class SQLiteBus(TableBus):
     catch_up_seconds = SQLITE_POLL_SECONDS
 
     async def start(self) -> None:
-        local_buses.add(self)
+        self.hear_local_commits()
         await super().start()
 
     async def stop(self) -> None:
-        local_buses.discard(self)
+        self.stop_hearing_local_commits()
         await super().stop()
 
     def on_commit(self, rows: list[OrderEvent]) -> None:

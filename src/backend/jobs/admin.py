@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.commit_hooks import after_commit
+from backend.db.commit_hooks import after_commit
 from backend.errors import Conflict, NotFound
 from backend.jobs import wakeup
 from backend.models import Job

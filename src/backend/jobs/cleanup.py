@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from backend.db import Database
+from backend.db.database import Database
 from backend.jobs import periodic
 from backend.jobs.context import JobContext
 from backend.jobs.registry import job_kind

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from backend.config import Settings
-    from backend.db import Database
+    from backend.db.database import Database
     from backend.mail import EmailSender
 
 

@@ -6,12 +6,12 @@ from collections.abc import AsyncGenerator
 
 from quart import Quart
 
-from backend import events, serving
+from backend import events, extensions
 from backend.config import Settings
-from backend.db import get_database
 from backend.jobs import builtin, cleanup  # noqa: F401 - registers their kinds
 from backend.jobs.queue import NOTIFY_CHANNEL
 from backend.jobs.runner import JobRunner
+from backend.server import lifecycle as serving
 
 
 class _NotifyWakesRunner:
@@ -52,7 +52,7 @@ def init_app(app: Quart) -> None:
     settings: Settings = app.extensions["settings"]
     app.extensions[_CONCURRENCY] = settings.job_concurrency
     runner = app.extensions["job_runner"] = JobRunner(
-        get_database(app), settings, app.extensions["mail_sender"]
+        extensions.database(app), settings, extensions.mail_sender(app)
     )
     events.listen(app, _NotifyWakesRunner(runner))
     serving.on_drain(app, runner.stop_claiming)
@@ -60,7 +60,7 @@ def init_app(app: Quart) -> None:
     async def run_jobs() -> AsyncGenerator[None, None]:
         runner.concurrency = app.extensions[_CONCURRENCY]
         # Tests that bind one never-committing connection have no jobs to run.
-        running = runner.concurrency > 0 and get_database(app).engine is not None
+        running = runner.concurrency > 0 and extensions.database(app).engine is not None
         if running:
             await runner.start()
         yield

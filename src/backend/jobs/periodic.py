@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from backend.config import Settings
-from backend.db import Database
+from backend.db.database import Database
 from backend.jobs import queue
 
 

@@ -31,7 +31,7 @@ from sqlalchemy import cast as sa_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.commit_hooks import after_commit
+from backend.db.commit_hooks import after_commit
 from backend.jobs import wakeup
 from backend.jobs.registry import get_kind
 from backend.models import Job

@@ -19,10 +19,10 @@ import time
 import uuid
 from collections.abc import Callable
 
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 
 from backend.config import Settings
-from backend.db import Database
+from backend.db.database import Database
 from backend.jobs import periodic, queue, wakeup
 from backend.jobs.context import JobContext, JobRun
 from backend.jobs.errors import describe
@@ -108,7 +108,7 @@ class JobRunner:
                         )
                     last_renewal = time.monotonic()
                 claimed = await self._claim()
-            except (OperationalError, DBAPIError, OSError):
+            except (SQLAlchemyError, OSError):
                 logger.warning("job runner cannot reach the database", exc_info=True)
                 await asyncio.sleep(ERROR_PAUSE_SECONDS)
                 continue
@@ -141,7 +141,7 @@ class JobRunner:
         state = "running"
         try:
             state = await self._execute(job, run)
-        except (OperationalError, DBAPIError, OSError):
+        except (SQLAlchemyError, OSError):
             # The outcome could not be written: the lease runs out and another
             # attempt follows, which idempotent handlers tolerate.
             logger.warning("could not record job %d's outcome", job.id, exc_info=True)

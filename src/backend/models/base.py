@@ -19,6 +19,8 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# Row ids are 32-bit integer columns: a larger id cannot name a row.
+MAX_ROW_ID = 2**31 - 1
 # Event ids are a cursor that may outgrow 32 bits; SQLite's rowid is 64-bit anyway.
 BigIntId = BigInteger().with_variant(Integer(), "sqlite")
 JsonDocument = JSON().with_variant(JSONB(), "postgresql")

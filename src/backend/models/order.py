@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal, get_args
 
 from sqlalchemy import (
     BigInteger,
@@ -17,7 +17,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.models.base import Base, JsonDocument, TimestampMixin, utcnow
 
-ORDER_STATUSES = ("pending", "paid", "shipped", "delivered", "cancelled")
+# The one list of order statuses: the schemas' Literal and the CHECK come from it.
+OrderStatusName = Literal["pending", "paid", "shipped", "delivered", "cancelled"]
+ORDER_STATUSES: tuple[OrderStatusName, ...] = get_args(OrderStatusName)
 
 
 class Order(TimestampMixin, Base):
@@ -35,7 +37,7 @@ class Order(TimestampMixin, Base):
 
     __table_args__ = (
         CheckConstraint(
-            "status IN ('pending', 'paid', 'shipped', 'delivered', 'cancelled')",
+            "status IN (" + ", ".join(f"'{name}'" for name in ORDER_STATUSES) + ")",
             name="status_known",
         ),
         Index("ix_customer_order_user_id_id", "user_id", "id"),

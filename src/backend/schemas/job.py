@@ -31,4 +31,4 @@ class JobPage(Page[JobOut]):
 
 class JobQuery(PageQuery):
     state: JobState | None = None
-    kind: str | None = Field(default=None, max_length=64)
+    kind: str | None = Field(default=None, min_length=1, max_length=64)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
+from backend.models.base import MAX_ROW_ID
+from backend.models.order import OrderStatusName
 from backend.schemas.common import (
     InputSchema,
     OutputSchema,
@@ -17,11 +19,8 @@ from backend.schemas.common import (
 )
 from backend.schemas.product import JsonInt
 
-# Ids live in 32-bit integer columns; larger values cannot name a row.
-RowId = Annotated[JsonInt, Field(ge=1, le=2**31 - 1)]
-OrderStatus = Annotated[
-    Literal["pending", "paid", "shipped", "delivered", "cancelled"], Stripped
-]
+RowId = Annotated[JsonInt, Field(ge=1, le=MAX_ROW_ID)]
+OrderStatus = Annotated[OrderStatusName, Stripped]
 
 
 class OrderLine(InputSchema):
@@ -58,7 +57,7 @@ class IdempotencyHeaders(QuerySchema):
 
 
 class OrderQuery(PageQuery):
-    user_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    user_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
     status: OrderStatus | None = None
 
 

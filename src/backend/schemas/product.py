@@ -15,13 +15,7 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from backend.schemas.common import (
-    InputSchema,
-    OutputSchema,
-    Page,
-    PageQuery,
-    Stripped,
-)
+from backend.schemas.common import InputSchema, OutputSchema, Page, PageQuery, Stripped
 
 if TYPE_CHECKING:
     from backend.models import Product

@@ -1,1 +1,4 @@
-"""Password hashing and token issue/verification."""
+"""Password hashing and token issue/verification.
+
+No Quart: services use these; `host` provides the hash slots.
+"""

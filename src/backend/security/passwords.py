@@ -18,7 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from backend.config import Settings
 from backend.errors import ServiceUnavailable
-from backend.security.host_slots import HostSlots
+from backend.host.slots import HostSlots
 
 T = TypeVar("T")
 

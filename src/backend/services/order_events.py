@@ -3,37 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Select, Table, Text, bindparam, event, func, insert, select
-from sqlalchemy import cast as sa_cast
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
+from backend.db import commit_hooks
 from backend.errors import Gone
 from backend.models import OrderEvent, RetentionMark
-from backend.models.base import utcnow
 
 ORDER_CREATED = "order.created"
 ORDER_STATUS_CHANGED = "order.status_changed"
-# Any fixed 64-bit key; it names the "order events are being written" lock.
-EVENT_WRITER_LOCK = 0x6F726465  # "orde"
-# NOTIFY channel; the payload is only the event id (payloads are not replayed).
-NOTIFY_CHANNEL = "order_events"
-# Where a session keeps its events until commit writes them (and, after the
-# commit, until backend.events publishes them to local subscribers).
-PENDING_KEY = "pending_order_events"
 MAX_EVENT_ID = 2**63 - 1
-_EVENTS = cast(Table, OrderEvent.__table__)
-_WRITTEN_COLUMNS = (
-    "type",
-    "order_id",
-    "user_id",
-    "status",
-    "previous_status",
-    "order_snapshot",
-    "occurred_at",
-)
 
 
 async def record_order_event(
@@ -50,8 +31,6 @@ async def record_order_event(
     Call it outside any savepoint: the event stands or falls with the whole
     transaction. Its id is known once the transaction has committed.
     """
-    if session.in_nested_transaction():
-        raise RuntimeError("order events belong to the whole transaction")
     event = OrderEvent(
         type=ORDER_CREATED if previous_status is None else ORDER_STATUS_CHANGED,
         order_id=order_id,
@@ -60,63 +39,8 @@ async def record_order_event(
         previous_status=previous_status,
         order_snapshot=snapshot,
     )
-    session.info.setdefault(PENDING_KEY, []).append(event)
+    commit_hooks.add_pending_event(session, event)
     return event
-
-
-@event.listens_for(Session, "before_commit")
-def _write_pending(session: Session) -> None:
-    if not session.in_nested_transaction():
-        write_pending_events(session)
-
-
-def write_pending_events(session: Session) -> None:
-    """Insert the transaction's events; the commit follows at once.
-
-    On PostgreSQL the statement first takes a transaction-scoped advisory lock,
-    held until commit, so event ids become visible in commit order and a
-    subscriber's cursor can never skip an id that commits later. Writing at
-    commit keeps that lock to one statement and the COMMIT: every order
-    serialises on it, so it must be short. The NOTIFY rides in the same
-    statement; PostgreSQL delivers it at commit and never otherwise. SQLite's
-    writers are already serialised by `BEGIN IMMEDIATE`.
-    """
-    unwritten = [row for row in session.info.get(PENDING_KEY, ()) if row.id is None]
-    if not unwritten:
-        return
-    session.flush()  # the rest of the transaction first, outside the lock
-    postgres = session.get_bind().dialect.name == "postgresql"
-    for pending in unwritten:
-        pending.occurred_at = utcnow()
-        values = {name: getattr(pending, name) for name in _WRITTEN_COLUMNS}
-        statement = _INSERT_EVENT_LOCKED if postgres else _INSERT_EVENT
-        pending.id = session.execute(statement, values).scalar_one()
-
-
-def _locked_insert() -> Select[tuple[int, Any]]:
-    """Lock, insert and notify, in that order, in one round trip.
-
-    The inserted row is projected from the lock's row, so the id's `nextval`
-    runs only once the lock is held (`EXPLAIN VERBOSE` shows it).
-    """
-    lock = select(func.pg_advisory_xact_lock(EVENT_WRITER_LOCK)).cte("writer_lock")
-    row = select(
-        *(bindparam(name, type_=_EVENTS.c[name].type) for name in _WRITTEN_COLUMNS)
-    ).select_from(lock)
-    written = (
-        insert(_EVENTS)
-        .from_select(list(_WRITTEN_COLUMNS), row)
-        .returning(_EVENTS.c.id)
-        .cte("written")
-    )
-    return select(
-        written.c.id, func.pg_notify(NOTIFY_CHANNEL, sa_cast(written.c.id, Text))
-    )
-
-
-# Built once; each commit only binds its event's values.
-_INSERT_EVENT = insert(_EVENTS).returning(_EVENTS.c.id)
-_INSERT_EVENT_LOCKED = _locked_insert()
 
 
 async def list_order_events(
@@ -143,7 +67,7 @@ async def check_cursor(session: AsyncSession, since: int) -> None:
     highest id it deleted: a cursor below the mark would silently skip them.
     One primary-key read, once per subscription or page.
     """
-    mark = await session.get(RetentionMark, _EVENTS.name)
+    mark = await session.get(RetentionMark, OrderEvent.__tablename__)
     if mark is not None and since < mark.deleted_through:
         raise Gone(
             "Events after this cursor were deleted by retention; resynchronise"

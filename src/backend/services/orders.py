@@ -27,15 +27,14 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from backend.db.commit_hooks import mark_products_changed
 from backend.errors import Conflict, NotFound
 from backend.models import IdempotencyKey, Order, OrderItem, Product, User
-from backend.models.base import utcnow
-from backend.product_cache import products_changed
+from backend.models.base import MAX_ROW_ID, utcnow
 from backend.schemas.order import OrderLine, OrderOut
 from backend.services import idempotency
 from backend.services.order_events import record_order_event
 from backend.services.pagination import PageResult, paginate
-from backend.services.products import MAX_ROW_ID
 
 # The only allowed moves; everything else is 409 invalid_transition.
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -97,7 +96,9 @@ async def place_order(
             return PlacedOrder(claim.body, replayed=True)
         claimed = claim
     order = await _insert_order(session, user_id, lines, currency)
-    await products_changed(session, (line.product_id for line in lines), by_order=True)
+    await mark_products_changed(
+        session, (line.product_id for line in lines), by_order=True
+    )
     body = order_view(order)
     if claimed is not None:
         await idempotency.remember(
@@ -261,6 +262,6 @@ async def _move(
                 .values(stock=Product.stock + item.quantity, updated_at=utcnow())
                 .execution_options(synchronize_session=False)
             )
-        await products_changed(
+        await mark_products_changed(
             session, (item.product_id for item in order.items), by_order=True
         )

@@ -8,14 +8,15 @@ from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.db.commit_hooks import mark_products_changed
 from backend.errors import Conflict, NotFound
 from backend.models import Product
-from backend.product_cache import products_changed
+from backend.models.base import MAX_ROW_ID
 from backend.services.pagination import PageResult, paginate
+from backend.services.search import LIKE_ESCAPE, contains_pattern
 
 # Ids are 32-bit integer columns: a larger id in a path names nothing (and would
 # overflow the parameter on PostgreSQL), so it is a plain 404.
-MAX_ROW_ID = 2**31 - 1
 
 _SORTS: dict[str, ColumnElement[Any]] = {
     "id": Product.id.asc(),
@@ -28,12 +29,6 @@ _SORTS: dict[str, ColumnElement[Any]] = {
 }
 
 
-def _contains(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, with `%` and `_` taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def _filtered(
     q: str | None,
     min_price_cents: int | None,
@@ -42,11 +37,11 @@ def _filtered(
 ) -> Select[Product]:
     statement = select(Product)
     if q:
-        pattern = _contains(q)
+        pattern = contains_pattern(q)
         statement = statement.where(
             or_(
                 *(
-                    column.ilike(pattern, escape="\\")
+                    column.ilike(pattern, escape=LIKE_ESCAPE)
                     for column in (Product.name, Product.sku, Product.description)
                 )
             )
@@ -121,7 +116,7 @@ async def update_product(
     """Apply `changes` to any product, active or not (admins edit both)."""
     product = await get_product(session, product_id, include_inactive=True)
     await _write_unique_sku(session, product, changes)
-    await products_changed(session, [product_id])
+    await mark_products_changed(session, [product_id])
     return product
 
 
@@ -130,4 +125,4 @@ async def deactivate_product(session: AsyncSession, product_id: int) -> None:
     product = await get_product(session, product_id, include_inactive=True)
     product.is_active = False
     await session.flush()
-    await products_changed(session, [product_id])
+    await mark_products_changed(session, [product_id])

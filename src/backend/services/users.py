@@ -8,13 +8,14 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db import release_connection
+from backend.db.database import release_connection
 from backend.errors import Conflict, NotFound, PermissionDenied
 from backend.mail import queue_email, welcome_email
 from backend.models import User
 from backend.security.passwords import PasswordHasher
-from backend.services import auth
+from backend.services import logins
 from backend.services.pagination import PageResult, paginate
+from backend.services.search import LIKE_ESCAPE, contains_pattern
 
 # What each role may write through PATCH/PUT /users/{id}; nothing else is ever set.
 USER_WRITABLE = frozenset({"email", "first_name", "last_name"})
@@ -97,10 +98,6 @@ async def get_visible_user(session: AsyncSession, *, actor: User, user_id: int) 
     return await get_user(session, user_id)
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 async def list_users(
     session: AsyncSession,
     *,
@@ -111,11 +108,11 @@ async def list_users(
 ) -> PageResult[User]:
     statement: Select[Any] = select(User).order_by(User.id)
     if q:
-        pattern = f"%{_escape_like(q.lower())}%"
+        pattern = contains_pattern(q.lower())
         statement = statement.where(
             or_(
-                func.lower(User.username).like(pattern, escape="\\"),
-                User.email.like(pattern, escape="\\"),
+                func.lower(User.username).like(pattern, escape=LIKE_ESCAPE),
+                User.email.like(pattern, escape=LIKE_ESCAPE),
             )
         )
     if is_active is not None:
@@ -150,7 +147,7 @@ async def deactivate_user(session: AsyncSession, *, actor: User, user_id: int) -
 async def _end_every_session(session: AsyncSession, user: User) -> None:
     user.token_version += 1
     await session.flush()
-    await auth.revoke_sessions(session, user_id=user.id)
+    await logins.revoke_login_sessions(session, user_id=user.id)
 
 
 async def create_admin(

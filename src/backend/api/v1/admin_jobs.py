@@ -5,11 +5,11 @@ from __future__ import annotations
 from quart import Blueprint
 from quart_schema import tag, validate_querystring, validate_response
 
-from backend.auth import admin_required
-from backend.db import get_session
+from backend.db.request_scope import get_session
 from backend.jobs import admin
 from backend.schemas.common import Problem
 from backend.schemas.job import JobOut, JobPage, JobQuery
+from backend.web.guards import admin_required
 
 blueprint = Blueprint("admin_jobs", __name__, url_prefix="/admin/jobs")
 

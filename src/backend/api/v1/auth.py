@@ -7,17 +7,9 @@ from typing import Any
 from quart import Blueprint, Response, request
 from quart_schema import document_response, tag, validate_request, validate_response
 
-from backend.auth import (
-    bearer_token,
-    current_claims,
-    current_user,
-    get_hasher,
-    get_tokens,
-    login_required,
-)
-from backend.db import get_session
+from backend import extensions
+from backend.db.request_scope import get_session
 from backend.models import User
-from backend.ratelimit import Limit, rate_exempt, rate_limit
 from backend.schemas.auth import (
     AuthOut,
     ChangePasswordIn,
@@ -29,8 +21,15 @@ from backend.schemas.auth import (
 )
 from backend.schemas.common import NoContent, Problem
 from backend.schemas.user import UserOut
-from backend.services import auth, users
-from backend.services.auth import IssuedTokens
+from backend.services import auth, logins, users
+from backend.services.logins import IssuedTokens
+from backend.web.guards import (
+    bearer_token,
+    current_claims,
+    current_user,
+    login_required,
+)
+from backend.web.ratelimit import Limit, rate_exempt, rate_limit
 
 blueprint = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -78,10 +77,12 @@ async def register(data: RegisterIn) -> tuple[AuthOut, int]:
     session = get_session()
     user = await users.register_user(
         session,
-        hasher=get_hasher(),
+        hasher=extensions.hasher(),
         **data.model_dump(exclude={"password_confirm"}),
     )
-    issued = await auth.start_session(session, tokens=get_tokens(), user=user)
+    issued = await logins.start_login_session(
+        session, tokens=extensions.tokens(), user=user
+    )
     return _auth_out(user, issued), 201
 
 
@@ -98,10 +99,13 @@ async def login(data: LoginIn) -> AuthOut:
     """Log in with a username or email and a password."""
     session = get_session()
     user = await auth.authenticate(
-        session, hasher=get_hasher(), login=data.username, password=data.password
+        session, hasher=extensions.hasher(), login=data.username, password=data.password
     )
     return _auth_out(
-        user, await auth.start_session(session, tokens=get_tokens(), user=user)
+        user,
+        await logins.start_login_session(
+            session, tokens=extensions.tokens(), user=user
+        ),
     )
 
 
@@ -115,8 +119,8 @@ async def login(data: LoginIn) -> AuthOut:
 async def refresh(data: RefreshIn) -> TokenPair:
     """Exchange a refresh token (body or Bearer header) for a new pair."""
     token = data.refresh_token or bearer_token(request.headers.get("Authorization"))
-    _user, issued = await auth.rotate_refresh_token(
-        get_session(), tokens=get_tokens(), token=token
+    _user, issued = await logins.rotate_refresh_token(
+        get_session(), tokens=extensions.tokens(), token=token
     )
     return TokenPair(**_pair(issued))
 
@@ -139,9 +143,9 @@ def _pair(issued: IssuedTokens) -> dict[str, Any]:
 @document_response(NoContent, 204)
 async def logout(data: LogoutIn) -> tuple[str, int]:
     """End the current session: its refresh and access tokens stop working."""
-    await auth.logout(
+    await logins.logout(
         get_session(),
-        tokens=get_tokens(),
+        tokens=extensions.tokens(),
         claims=current_claims(),
         refresh_token=data.refresh_token,
     )
@@ -174,7 +178,7 @@ async def change_password(data: ChangePasswordIn) -> tuple[str, int]:
     """Change the password; every other session of the user is revoked."""
     await auth.change_password(
         get_session(),
-        hasher=get_hasher(),
+        hasher=extensions.hasher(),
         user=current_user(),
         current_session_id=current_claims().session_id,
         current_password=data.current_password,

@@ -12,9 +12,8 @@ from quart_schema import (
     validate_response,
 )
 
-from backend.auth import BEARER, current_user, login_required
-from backend.db import get_session
-from backend.events import get_bus
+from backend import extensions
+from backend.db.request_scope import get_session
 from backend.events.sse import event_stream
 from backend.events.stream import socket_token, stream_events
 from backend.events.subscription import (
@@ -26,6 +25,7 @@ from backend.events.subscription import (
 from backend.schemas.common import EventStream, Problem
 from backend.schemas.order_event import OrderEventOut, OrderEventPage, OrderEventQuery
 from backend.services import order_events
+from backend.web.guards import BEARER, current_user, login_required
 
 blueprint = Blueprint("order_events", __name__, url_prefix="/orders")
 
@@ -39,8 +39,8 @@ async def order_events_socket() -> None:
     """Live order events; `?since=` replays first (see /asyncapi.json)."""
     since = parse_since(websocket.args.get("since"))
     viewer = await authenticate_viewer(socket_token(), since=since)
-    subscriber = admit_subscriber(get_bus(), viewer)
-    await stream_events(get_bus(), subscriber, viewer, since=since)
+    subscriber = admit_subscriber(extensions.bus(), viewer)
+    await stream_events(extensions.bus(), subscriber, viewer, since=since)
 
 
 @blueprint.get("/events/stream")
@@ -59,7 +59,7 @@ async def stream_order_events() -> Response:
     # EventSource resumes with the last id it saw in this header: it wins.
     since = parse_since(request.headers.get("Last-Event-ID", request.args.get("since")))
     viewer = await authenticate_viewer(token, since=since)
-    return event_stream(get_bus(), viewer, since=since)
+    return event_stream(extensions.bus(), viewer, since=since)
 
 
 @blueprint.get("/events")

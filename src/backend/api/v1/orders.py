@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from quart import Blueprint, current_app
+from quart import Blueprint
 from quart_schema import (
     tag,
     validate_headers,
@@ -14,8 +14,8 @@ from quart_schema import (
 )
 from werkzeug.datastructures import Headers
 
-from backend.auth import admin_required, current_user, login_required
-from backend.db import get_session
+from backend import extensions
+from backend.db.request_scope import get_session
 from backend.schemas.common import Problem
 from backend.schemas.order import (
     IdempotencyHeaders,
@@ -27,6 +27,7 @@ from backend.schemas.order import (
     OrderStatusUpdate,
 )
 from backend.services import orders
+from backend.web.guards import admin_required, current_user, login_required
 
 blueprint = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -49,7 +50,7 @@ async def create_order(
         get_session(),
         user_id=current_user().id,
         lines=data.items,
-        currency=current_app.extensions["settings"].currency,
+        currency=extensions.settings().currency,
         idempotency_key=headers.idempotency_key,
     )
     # A Headers object, not a dict: quart-schema would build a pydantic

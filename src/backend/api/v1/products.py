@@ -16,11 +16,10 @@ from quart_schema import (
     validate_response,
 )
 
-from backend.auth import admin_required, authenticate, bearer_token
-from backend.db import get_session
+from backend import extensions
+from backend.db.request_scope import get_session
 from backend.errors import NotAuthenticated, NotFound
 from backend.models import Product
-from backend.product_cache import ProductResponse, get_product_cache
 from backend.schemas.common import NoContent, NotModified, Problem
 from backend.schemas.product import (
     ConditionalGet,
@@ -32,12 +31,14 @@ from backend.schemas.product import (
     ProductUpdate,
 )
 from backend.services import products
+from backend.web.guards import admin_required, bearer_token, use_access_token
+from backend.web.product_cache import ProductResponse
 
 blueprint = Blueprint("products", __name__, url_prefix="/products")
 
 
 def _currency() -> str:
-    currency: str = current_app.extensions["settings"].currency
+    currency: str = extensions.settings().currency
     return currency
 
 
@@ -55,7 +56,7 @@ async def viewer_is_admin() -> bool:
     if header is None:
         return False
     try:
-        user = await authenticate(bearer_token(header))
+        user = await use_access_token(bearer_token(header))
     except NotAuthenticated:
         return False
     return user.is_admin
@@ -118,7 +119,7 @@ async def _product_response(product_id: int) -> ProductResponse:
     Inactive products are cached too: only admins may see them, which the
     caller decides per request.
     """
-    cache = get_product_cache()
+    cache = extensions.product_cache()
     if cache is None:
         return await _read_product(product_id)
     if (hit := cache.lookup(product_id)) is not None:

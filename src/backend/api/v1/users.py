@@ -11,13 +11,14 @@ from quart_schema import (
     validate_response,
 )
 
+from backend import extensions
 from backend.api.v1.auth import REGISTER_LIMIT
-from backend.auth import admin_required, current_user, get_hasher, login_required
-from backend.db import get_session
-from backend.ratelimit import rate_limit
+from backend.db.request_scope import get_session
 from backend.schemas.common import NoContent, Problem
 from backend.schemas.user import UserCreate, UserOut, UserPage, UserQuery, UserUpdate
 from backend.services import users
+from backend.web.guards import admin_required, current_user, login_required
+from backend.web.ratelimit import rate_limit
 
 blueprint = Blueprint("users", __name__, url_prefix="/users")
 
@@ -35,7 +36,7 @@ async def create_user(data: UserCreate) -> tuple[UserOut, int]:
     """Create an account (no tokens; log in afterwards)."""
     user = await users.register_user(
         get_session(),
-        hasher=get_hasher(),
+        hasher=extensions.hasher(),
         **data.model_dump(exclude={"password_confirm"}),
     )
     return UserOut.model_validate(user), 201

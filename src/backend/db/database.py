@@ -1,0 +1,100 @@
+"""`Database`: the engine and session factories of one app, and short sessions.
+
+A request gets its session from `backend.db.request_scope`; websocket handlers
+and background tasks open their own short sessions with `Database.session()`
+instead; a session is never shared between tasks. Nothing here knows Quart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+)
+
+from backend.config import Settings
+from backend.db.engines import SQLITE_WRITE_OPTION, create_engine
+
+
+class Database:
+    """The engine and session factories of one app (see `request_scope.init_app`)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine: AsyncEngine | None = None
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._read_sessions: async_sessionmaker[AsyncSession] | None = None
+
+    async def connect(self) -> None:
+        if self._sessions is None:  # tests may have bound a connection already
+            self.bind(create_engine(self.settings))
+
+    def bind(self, bind: AsyncEngine | AsyncConnection) -> None:
+        """Point sessions at an engine, or (in tests) at one open connection."""
+        if isinstance(bind, AsyncEngine):
+            self.engine = bind
+        extra: dict[str, Any] = {}
+        if isinstance(bind, AsyncConnection):
+            extra["join_transaction_mode"] = "create_savepoint"
+        self._sessions = async_sessionmaker(bind, expire_on_commit=False, **extra)
+        readonly = _read_only(bind, sqlite=self.settings.is_sqlite)
+        self._read_sessions = async_sessionmaker(
+            readonly, expire_on_commit=False, **extra
+        )
+
+    async def dispose(self) -> None:
+        if self.engine is not None:
+            await self.engine.dispose()
+            self.engine = None
+
+    def new_session(self, *, readonly: bool = False) -> AsyncSession:
+        factory = self._read_sessions if readonly else self._sessions
+        if factory is None:
+            raise RuntimeError("the database is not connected; is the app serving?")
+        return factory()
+
+    @asynccontextmanager
+    async def session(self, *, readonly: bool = False) -> AsyncIterator[AsyncSession]:
+        """A short unit of work outside a request: commit on success, else roll back."""
+        async with self.new_session(readonly=readonly) as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
+
+
+def _read_only(
+    bind: AsyncEngine | AsyncConnection, *, sqlite: bool
+) -> AsyncEngine | AsyncConnection:
+    """Where read-only sessions run: no write lock on SQLite, no BEGIN on PostgreSQL.
+
+    A PostgreSQL read in a transaction costs BEGIN and COMMIT round trips on
+    top of its SELECTs; under READ COMMITTED every statement takes its own
+    snapshot either way, so autocommit reads see exactly the same data.
+    """
+    if not isinstance(bind, AsyncEngine):  # tests: one connection, one transaction
+        return bind
+    if sqlite:
+        return bind.execution_options(**{SQLITE_WRITE_OPTION: False})
+    return bind.execution_options(isolation_level="AUTOCOMMIT")
+
+
+async def release_connection(session: AsyncSession) -> None:
+    """End the session's transaction before a slow wait, returning its connection.
+
+    A request that holds a pooled connection (and on SQLite the database's
+    write lock) through a password hash makes everyone else wait behind a
+    login storm. Call it only before the request has written anything: what it
+    read stays loaded (sessions do not expire on commit), and its next
+    statement begins a new transaction.
+    """
+    if session.in_transaction():
+        await session.commit()
