@@ -10,7 +10,7 @@ from pathlib import Path
 
 from backend.config import Settings
 from bench import dataset, jobs, scenarios
-from bench.fanout import fan_out
+from bench.fanout import fan_out, sse_fan_out
 from bench.pgbench import run_pgbench
 from bench.report import Row
 from bench.scenarios import Files, Plan
@@ -26,12 +26,14 @@ SCENARIOS = (
     "login-storm",
     "fan-out",
     "webhooks",
+    "sse",
     "metrics",
     "jobs",
 )
 ORDER_CONNS = 64
 READ_CONNS = (64, 256)
 FANOUT_COUNTS = (1_000, 10_000)
+SSE_COUNT = 1_000
 METRICS_CONNS = 64
 
 
@@ -139,6 +141,7 @@ class Runner:
             "login-storm": ("POST", "/api/v1/auth/login"),
             "fan-out": ("POST", "/api/v1/orders"),
             "webhooks": ("POST", "/api/v1/webhooks"),
+            "sse": ("GET", "/api/v1/orders/events/stream"),
             "metrics": ("GET", "/api/v1/products/1"),
         }
         method, path = probes[name]
@@ -196,6 +199,18 @@ class Runner:
                         deflate=True,
                     )
                 )
+        elif name == "sse":
+            self.rows.append(
+                sse_fan_out(
+                    server,
+                    self.dsn,
+                    SSE_COUNT,
+                    plan.fanout_seconds,
+                    self.files,
+                    self.data.user_tokens,
+                    window=plan.connect_window,
+                )
+            )
 
     def _metrics_cost(self) -> None:
         """read-one with metrics on and off, alternating; then the service again.

@@ -101,7 +101,11 @@ class Settings(BaseSettings):
     ws_queue_size: int = Field(default=1000, gt=0)
     ws_send_timeout: float = Field(default=10.0, gt=0)
     # Event sockets one user may hold open on one worker; more are refused (429).
+    # Server-Sent Events streams count against the same limit.
     ws_max_connections_per_user: int = Field(default=20, gt=0)
+    # Seconds an idle event stream waits before a comment line keeps it open
+    # (the contract promises one at least every 15 s; tests shorten it).
+    sse_heartbeat: float = Field(default=15.0, gt=0, le=15)
 
     # Product responses cached per worker (0 turns the cache off); changes made
     # outside the service are seen within the TTL (see backend.web.product_cache).
