@@ -180,11 +180,6 @@ def bind_args(port: int, workers: int) -> list[str]:
     return [arg for _ in range(sockets) for arg in ("--bind", f"127.0.0.1:{port}")]
 
 
-def _listening(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
 def _tree(pid: int) -> list[int]:
     pids = [pid]
     try:
