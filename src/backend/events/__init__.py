@@ -29,7 +29,6 @@ from backend.events.bus import (
     Frame,
     InMemoryBus,
     Subscriber,
-    encode_event,
     encode_frame,
 )
 from backend.events.login_checks import LoginChecker
@@ -48,7 +47,6 @@ __all__ = [
     "PostgresBus",
     "SQLiteBus",
     "Subscriber",
-    "encode_event",
     "encode_frame",
     "init_app",
     "listen",

@@ -7,19 +7,12 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-import orjson
-
 from backend.db import commit_hooks
 from backend.models import OrderEvent
-from backend.schemas.order_event import OrderEventOut
+from backend.services.order_events import encode_event
 
 CLOSE_GOING_AWAY = 1001
 CLOSE_TRY_AGAIN_LATER = 1013
-
-
-def encode_event(row: OrderEvent) -> str:
-    """The JSON text frame of one event, through the schema AsyncAPI documents."""
-    return orjson.dumps(OrderEventOut.model_validate(row).model_dump()).decode()
 
 
 class Frame(NamedTuple):

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db import commit_hooks
 from backend.errors import Gone
 from backend.models import OrderEvent, RetentionMark
+from backend.schemas.order_event import OrderEventOut
 
 ORDER_CREATED = "order.created"
 ORDER_STATUS_CHANGED = "order.status_changed"
@@ -74,3 +76,9 @@ async def check_cursor(session: AsyncSession, since: int) -> None:
             " from GET /api/v1/orders and continue from the newest event id.",
             code="cursor_expired",
         )
+
+
+def encode_event(row: OrderEvent) -> str:
+    """An event as every consumer gets it (socket, stream, webhook body):
+    JSON through the schema the AsyncAPI document describes."""
+    return orjson.dumps(OrderEventOut.model_validate(row).model_dump()).decode()

@@ -28,11 +28,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
 from backend.db.database import Database
-from backend.events.bus import encode_event
 from backend.jobs import JobContext, JobFailed, enqueue, enqueue_many, job_kind
 from backend.jobs.registry import Backoff
 from backend.models import OrderEvent, WebhookDelivery, WebhookEndpoint
 from backend.models.base import utcnow
+from backend.services.order_events import encode_event
 from backend.webhooks import metrics, signing
 from backend.webhooks.addresses import Target, UrlRefused, resolve
 from backend.webhooks.secrets import SecretBox
