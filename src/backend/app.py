@@ -14,9 +14,9 @@ from backend.db import request_scope
 from backend.db.database import Database
 from backend.jobs import lifecycle as jobs_lifecycle
 from backend.metrics import web as metrics_web
+from backend.security import totp
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import TokenService
-from backend.security.totp import SecretBox
 from backend.server import gc_tuning, lifecycle, logs, startup
 from backend.web import problems, product_cache, requests
 from backend.web.json_provider import use_orjson
@@ -38,7 +38,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
     app.extensions[extensions.SETTINGS] = settings
     app.extensions[extensions.TOKENS] = TokenService(settings)
-    app.extensions[extensions.SECRET_BOX] = SecretBox(settings.secret_key)
+    app.extensions[extensions.SECRET_BOX] = totp.sealer(settings.secret_key)
     hasher = app.extensions[extensions.HASHER] = PasswordHasher(settings)
     app.after_serving(hasher.close)
 
