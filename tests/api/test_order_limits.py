@@ -9,7 +9,6 @@ from quart import Quart
 from quart.typing import TestClientProtocol as Client
 
 from backend.config import Settings
-from backend.services import order_rules
 from tests.api.helpers import problem
 from tests.api.test_orders import URL, _product
 from tests.conftest import make_settings
@@ -163,27 +162,23 @@ class TestVerifiedEmail:
         app: Quart,
         client: Client,
         alice: Actor,
-        monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         product = await _product(app, stock=5)
-        # Until the accounts work adds the column, every address is verified;
-        # this is the one function that will read it.
-        monkeypatch.setattr(order_rules, "email_verified", lambda _user: False)
+        assert not alice.user.email_verified
         refused = await _post(client, alice, product.id)
         await problem(refused, 403, "email_not_verified")
         product_page = await client.get(f"/api/v1/products/{product.id}")
         assert (await product_page.get_json())["stock"] == 5
 
-    async def test_a_verified_user_orders(
-        self, app: Quart, client: Client, alice: Actor
-    ) -> None:
+    async def test_a_verified_user_orders(self, app: Quart, client: Client) -> None:
+        verified = await make_actor(app, email_verified=True)
         product = await _product(app, stock=5)
-        assert (await _post(client, alice, product.id)).status_code == 201
+        assert (await _post(client, verified, product.id)).status_code == 201
 
 
 async def test_unverified_users_order_unless_required(
-    app: Quart, client: Client, alice: Actor, monkeypatch: pytest.MonkeyPatch
+    app: Quart, client: Client, alice: Actor
 ) -> None:
     product = await _product(app, stock=5)
-    monkeypatch.setattr(order_rules, "email_verified", lambda _user: False)
+    assert not alice.user.email_verified
     assert (await _post(client, alice, product.id)).status_code == 201
