@@ -53,6 +53,14 @@ class Inbox:
     def to(self, address: str) -> list[str]:
         return [subject for to, subject in self.messages if to == address]
 
+    async def wait_for(self, address: str, *, count: int, within: float = 30) -> None:
+        """Until `address` got `count` messages (the server runs in a thread)."""
+        deadline = time.monotonic() + within
+        while len(self.to(address)) < count:
+            if time.monotonic() > deadline:
+                pytest.fail(f"{address} got {self.to(address)}, not {count} messages")
+            await asyncio.sleep(0.05)
+
 
 @dataclass
 class SmtpServer:

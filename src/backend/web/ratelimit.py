@@ -31,6 +31,7 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 from quart import Quart, request
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
+from sqlalchemy.engine import make_url
 
 from backend import extensions
 from backend.config import RateLimit, Settings
@@ -69,11 +70,20 @@ class MemoryCounter:
 
 
 class RedisCounter:
-    def __init__(self, url: str) -> None:
+    """Counters in Redis, shared by every host of one database.
+
+    Keys carry the database's name: budgets are keyed by account id, and ids
+    mean something only within one database, so two databases (a staging
+    copy, parallel test runs) sharing one Redis must not share budgets.
+    """
+
+    def __init__(self, url: str, *, database_url: str) -> None:
         self._redis = aioredis.from_url(url)
         self._script = self._redis.register_script(_SCRIPT)
+        self._namespace = make_url(database_url).database or "default"
 
     async def hit(self, key: str, period: int) -> tuple[int, float]:
+        key = f"{self._namespace}:{key}"
         try:
             count, ttl_ms = await self._script(keys=[key], args=[period * 1000])
         except RedisError as error:
@@ -94,7 +104,9 @@ class RateLimiter:
     def init_app(self, app: Quart) -> None:
         app.extensions[extensions.RATE_LIMITER] = self
         if self.settings.redis_url:
-            redis_counter = RedisCounter(self.settings.redis_url)
+            redis_counter = RedisCounter(
+                self.settings.redis_url, database_url=self.settings.database_url
+            )
             self.counter = redis_counter
             app.after_serving(redis_counter.close)
         elif self.settings.app_env != "testing":
