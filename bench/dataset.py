@@ -196,7 +196,7 @@ async def check_stock_invariant(dsn: str, initial: dict[int, int]) -> int:
     try:
         rows = await connection.fetch(
             "SELECT p.id, p.stock + COALESCE(SUM(i.quantity) FILTER ("
-            "  WHERE o.status <> 'cancelled'), 0) AS accounted "
+            "  WHERE o.status NOT IN ('cancelled', 'expired')), 0) AS accounted "
             "FROM product p LEFT JOIN order_item i ON i.product_id = p.id "
             "LEFT JOIN customer_order o ON o.id = i.order_id GROUP BY p.id"
         )

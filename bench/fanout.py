@@ -1,4 +1,10 @@
-"""`fan-out`: many websocket subscribers while orders are placed steadily."""
+"""`fan-out` and `sse`: many subscribers while orders are placed steadily.
+
+One shape for both transports: client processes (`bench.ws_client` or
+`bench.sse_client`) hold the subscribers, orders are placed at
+DELIVERIES_PER_S / subscribers per second, and every subscriber must receive
+every event committed meanwhile.
+"""
 
 from __future__ import annotations
 
@@ -20,22 +26,30 @@ from bench.server import PROJECT_ROOT, Server
 from bench.stats import percentile
 
 PER_PROCESS = 2_500
+SSE_PER_PROCESS = 500
 # Deliveries per second we aim for (orders/s x subscribers), whatever the count.
 DELIVERIES_PER_S = 10_000
 DRAIN_S = 0.5
 
 
 def _spawn(
-    ws_url: str, files: Files, count: int, window: float, *, deflate: bool
+    url: str,
+    files: Files,
+    count: int,
+    window: float,
+    *,
+    deflate: bool,
+    client: str = "bench.ws_client",
+    per_process: int = PER_PROCESS,
 ) -> list[subprocess.Popen[str]]:
-    processes = math.ceil(count / PER_PROCESS)
+    processes = math.ceil(count / per_process)
     return [
         subprocess.Popen(
             [
                 sys.executable,
                 "-m",
-                "bench.ws_client",
-                ws_url,
+                client,
+                url,
                 str(files.admin_tokens),
                 str(share),
                 str(window),
@@ -135,6 +149,38 @@ def fan_out(
     if deflate:
         row.scenario = row.scenario.replace("fan-out", "fan-out, deflate")
         row.target, row.passed = "(informational)", None
+    return row
+
+
+def sse_fan_out(
+    server: Server,
+    dsn: str,
+    count: int,
+    seconds: float,
+    files: Files,
+    user_tokens: list[str],
+    *,
+    window: float,
+) -> Row:
+    """The same scenario over Server-Sent Events (`bench.sse_client`)."""
+    url = server.url + "/api/v1/orders/events/stream"
+    clients = _spawn(
+        url,
+        files,
+        count,
+        window,
+        deflate=False,
+        client="bench.sse_client",
+        per_process=SSE_PER_PROCESS,
+    )
+    try:
+        row = _measure(server, dsn, count, seconds, clients, user_tokens)
+    finally:
+        for process in clients:
+            if process.poll() is None:
+                process.kill()
+            process.wait()
+    row.scenario = row.scenario.replace("fan-out", "sse")
     return row
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,7 +22,9 @@ import httpx
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
-PORT = 8731
+# BENCH_PORT moves it: Hypercorn binds with SO_REUSEPORT, so a second
+# benchmark on the same port would silently share the first one's load.
+PORT = int(os.environ.get("BENCH_PORT", "8731"))
 
 
 def service_env(dsn: str) -> dict[str, str]:
@@ -37,6 +40,11 @@ def service_env(dsn: str) -> dict[str, str]:
         # All load comes from 127.0.0.1: a per-address login limit would turn
         # the login storm into a 429 storm and measure nothing.
         "RATE_LIMIT_LOGIN": "0",
+        # place-order and fan-out place thousands of orders per user and pay
+        # none: the placement rate and the pending cap would answer 429 and 409
+        # and measure nothing. The cap's check still runs (and is measured).
+        "RATE_LIMIT_ORDERS": "0",
+        "ORDER_MAX_PENDING": "1000000",
         # fan-out subscribes thousands of sockets as a handful of admin users.
         "WS_MAX_CONNECTIONS_PER_USER": "100000",
         "LOG_LEVEL": "WARNING",
@@ -122,6 +130,10 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, health_path: str = "/health", timeout: float = 30.0) -> None:
+        if _listening(self.port):
+            raise RuntimeError(
+                f"something already listens on port {self.port}; set BENCH_PORT"
+            )
         with self.log_path.open("ab") as log:
             self.process = launch(
                 hypercorn_command(self.app),
@@ -147,6 +159,12 @@ class Server:
     def stop(self) -> None:
         if self.process is not None:
             terminate(self.process, 20)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def bind_args(port: int, workers: int) -> list[str]:

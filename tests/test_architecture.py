@@ -11,6 +11,9 @@ from quart.typing import TestClientProtocol as Client
 from tests.support import import_graph
 
 INNER_LAYERS = ("backend.services", "backend.models", "backend.schemas")
+# Background work is plain Python too; only its wiring into the app may not be.
+BACKGROUND = ("backend.jobs", "backend.webhooks")
+WIRING = ("backend.jobs.lifecycle", "backend.webhooks.lifecycle")
 OUTER_LAYERS = ("backend.web", "backend.server", "backend.events")
 FRAMEWORK = {"quart", "quart_schema", "quart_cors", "hypercorn"}
 # Routes anyone may call; every other /api/v1 route must demand a token.
@@ -48,10 +51,21 @@ def in_layer(module: str, layers: tuple[str, ...]) -> bool:
 
 def test_services_models_and_schemas_never_reach_quart_web_server_or_events() -> None:
     """Followed through every import that runs, package `__init__`s included."""
+    assert unwanted_reach(INNER_LAYERS) == {}
+
+
+def test_jobs_and_webhooks_reach_quart_only_from_their_wiring() -> None:
+    assert unwanted_reach(BACKGROUND, exempt=WIRING) == {}
+
+
+def unwanted_reach(
+    layers: tuple[str, ...], exempt: tuple[str, ...] = ()
+) -> dict[str, list[str]]:
+    """Modules of `layers` that reach the framework or the outer layers."""
     graph = import_graph.build()
     offenders = {}
     for module in graph.edges:
-        if not in_layer(module, INNER_LAYERS):
+        if not in_layer(module, layers) or in_layer(module, exempt):
             continue
         reached = graph.reachable(module)
         bad = sorted(
@@ -62,7 +76,7 @@ def test_services_models_and_schemas_never_reach_quart_web_server_or_events() ->
         )
         if bad:
             offenders[module] = bad
-    assert offenders == {}
+    return offenders
 
 
 def test_no_module_imports_itself_through_others() -> None:

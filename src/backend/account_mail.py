@@ -22,6 +22,7 @@ from backend.mail import SMTP_TIMEOUT_SECONDS, Email
 from backend.models import AccountToken
 from backend.models.base import utcnow
 from backend.security.account_tokens import NewToken, seal, unseal
+from backend.security.sealing import UnreadableSecret
 
 logger = logging.getLogger(__name__)
 Purpose = Literal["password_reset", "email_verification"]
@@ -34,7 +35,7 @@ class TokenEmail(BaseModel):
     to: str = Field(max_length=320)
     username: str = Field(max_length=30)
     token_hash: str = Field(min_length=64, max_length=64)
-    sealed: str = Field(max_length=100)
+    sealed: str = Field(max_length=128)  # a 43-character token sealed: 98
 
 
 async def queue_token_email(
@@ -107,7 +108,10 @@ async def send_token_email(context: JobContext, payload: TokenEmail) -> None:
     if not await _still_redeemable(context, payload.token_hash):
         logger.info("%s email not sent: its token is void", payload.purpose)
         return
-    token = unseal(context.settings.secret_key, payload.token_hash, payload.sealed)
-    if token is None:
-        raise JobFailed("The token cannot be unsealed: was SECRET_KEY changed?")
+    try:
+        token = unseal(context.settings.secret_key, payload.token_hash, payload.sealed)
+    except UnreadableSecret:
+        raise JobFailed(
+            "The token cannot be unsealed: was SECRET_KEY changed?"
+        ) from None
     await context.sender.send(render(payload, token, context.settings.public_base_url))

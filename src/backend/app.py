@@ -14,10 +14,10 @@ from backend.db import request_scope
 from backend.db.database import Database
 from backend.jobs import lifecycle as jobs_lifecycle
 from backend.metrics import web as metrics_web
+from backend.security import totp
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import TokenService
-from backend.security.totp import SecretBox
-from backend.server import gc_tuning, lifecycle, logs, ws_frames
+from backend.server import gc_tuning, lifecycle, logs, startup, ws_frames
 from backend.web import problems, product_cache, requests
 from backend.web.json_provider import use_orjson
 from backend.web.ratelimit import RateLimiter
@@ -48,7 +48,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
     app.extensions[extensions.SETTINGS] = settings
     app.extensions[extensions.TOKENS] = TokenService(settings)
-    app.extensions[extensions.SECRET_BOX] = SecretBox(settings.secret_key)
+    app.extensions[extensions.SECRET_BOX] = totp.sealer(settings.secret_key)
     hasher = app.extensions[extensions.HASHER] = PasswordHasher(settings)
     app.after_serving(hasher.close)
 
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     problems.register_error_handlers(app)
     request_scope.init_app(app, Database(settings))
     lifecycle.init_app(app)
+    startup.init_app(app)  # a failed start ends the server, not just a worker
     metrics_web.init_app(app)  # after the database, whose pool it watches
     events.init_app(app)
     product_cache.init_app(app)  # after the database it reads

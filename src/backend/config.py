@@ -101,7 +101,11 @@ class Settings(BaseSettings):
     ws_queue_size: int = Field(default=1000, gt=0)
     ws_send_timeout: float = Field(default=10.0, gt=0)
     # Event sockets one user may hold open on one worker; more are refused (429).
+    # Server-Sent Events streams count against the same limit.
     ws_max_connections_per_user: int = Field(default=20, gt=0)
+    # Seconds an idle event stream waits before a comment line keeps it open
+    # (the contract promises one at least every 15 s; tests shorten it).
+    sse_heartbeat: float = Field(default=15.0, gt=0, le=15)
 
     # Product responses cached per worker (0 turns the cache off); changes made
     # outside the service are seen within the TTL (see backend.web.product_cache).
@@ -147,12 +151,20 @@ class Settings(BaseSettings):
     webhook_secret_overlap: int = Field(default=86_400, ge=0)
     webhook_allow_private: bool = False
 
+    # Orders that cannot hoard stock (see backend.services.order_rules): an
+    # unpaid order gives its stock back after the TTL, one user holds at most
+    # `order_max_pending` pending orders and places at most `rate_limit_orders`.
+    order_pending_ttl: int = Field(default=1800, gt=0)
+    order_max_pending: int = Field(default=10, gt=0)
+    rate_limit_orders: str = "30/minute"
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         RateLimit.parse(self.rate_limit_login)
         RateLimit.parse(self.rate_limit_register)
         _ = self.webhook_retry_delays
         RateLimit.parse(self.rate_limit_password_reset)
+        RateLimit.parse(self.rate_limit_orders)
         if self.app_env != "production":
             return self
         for name in ("secret_key", "jwt_secret_key"):
@@ -206,3 +218,7 @@ class Settings(BaseSettings):
     @cached_property
     def password_reset_limit(self) -> RateLimit:
         return RateLimit.parse(self.rate_limit_password_reset)
+
+    @cached_property
+    def orders_limit(self) -> RateLimit:
+        return RateLimit.parse(self.rate_limit_orders)

@@ -6,6 +6,7 @@
     ├── PermissionDenied         403 forbidden
     ├── NotFound                 404 not_found
     ├── Conflict                 409 (code names the conflict)
+    ├── Gone                     410 gone (code names what is gone)
     ├── ValidationFailed         422 validation_error (+ errors[])
     ├── RateLimited              429 rate_limited (+ Retry-After)
     └── ServiceUnavailable       503 service_unavailable (+ Retry-After)
@@ -77,6 +78,10 @@ class Conflict(AppError):
         "conflict",
         "The request conflicts with current state.",
     )
+
+
+class Gone(AppError):
+    status, code, default_detail = 410, "gone", "The resource is no longer available."
 
 
 class ValidationFailed(AppError):

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from backend.events.watchdog import SendWatchdog
     from backend.mail import EmailSender
     from backend.security.passwords import PasswordHasher
+    from backend.security.sealing import Sealer
     from backend.security.tokens import TokenService
-    from backend.security.totp import SecretBox
     from backend.web.product_cache import ProductCache
     from backend.web.ratelimit import RateLimiter
 
@@ -61,8 +61,9 @@ def hasher(app: Quart | None = None) -> PasswordHasher:
     return value
 
 
-def secret_box(app: Quart | None = None) -> SecretBox:
-    value: SecretBox = _get(SECRET_BOX, app)
+def secret_box(app: Quart | None = None) -> Sealer:
+    """The sealer of TOTP secrets."""
+    value: Sealer = _get(SECRET_BOX, app)
     return value
 
 

@@ -60,13 +60,11 @@ async def emailed_token(app: Quart, to: str, purpose: str) -> str:
         p for p in await token_jobs(app) if (p["to"], p["purpose"]) == (to, purpose)
     ]
     assert payloads, f"no {purpose} email to {to}"
-    token = unseal(
+    return unseal(
         extensions.settings(app).secret_key,
         payloads[-1]["token_hash"],
         payloads[-1]["sealed"],
     )
-    assert token is not None
-    return token
 
 
 async def reset_token(app: Quart, client: Client, email: str) -> str:

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from backend import extensions
 from backend.models import RecoveryCode, TotpCredential
-from backend.security.totp import SecretBox, UnreadableSecret
+from backend.security import totp
+from backend.security.sealing import UnreadableSecret
 from tests.api.helpers import PASSWORD, login, problem, register
 from tests.support.factories import bearer
 
@@ -214,20 +215,20 @@ async def test_disable_with_password_and_code(app: Quart, client: Client) -> Non
 
 
 def test_secrets_are_bound_to_the_key_and_the_user() -> None:
-    box = SecretBox("k" * 40)
-    sealed = box.seal("JBSWY3DPEHPK3PXP", user_id=1)
-    assert box.open(sealed, user_id=1) == "JBSWY3DPEHPK3PXP"
+    box = totp.sealer("k" * 40)
+    sealed = box.seal("JBSWY3DPEHPK3PXP", context=totp.sealing_context(1))
+    assert box.open(sealed, context=totp.sealing_context(1)) == "JBSWY3DPEHPK3PXP"
     with pytest.raises(UnreadableSecret):
-        box.open(sealed, user_id=2)
+        box.open(sealed, context=totp.sealing_context(2))
     with pytest.raises(UnreadableSecret):  # SECRET_KEY rotated
-        SecretBox("r" * 40).open(sealed, user_id=1)
+        totp.sealer("r" * 40).open(sealed, context=totp.sealing_context(1))
 
 
 async def test_after_a_key_rotation_recovery_codes_still_work(
     app: Quart, client: Client
 ) -> None:
     account, secret, codes = await enrolled(client)
-    app.extensions["secret_box"] = SecretBox("rotated" * 8)
+    app.extensions["secret_box"] = totp.sealer("rotated" * 8)
     name = account["user"]["username"]
     await problem(
         await login_otp(client, name, code_at(secret, 1)), 401, "invalid_credentials"

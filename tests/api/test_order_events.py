@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import orjson
@@ -12,7 +13,8 @@ from quart.testing.connections import WebsocketDisconnectError, WebsocketRespons
 from quart.typing import TestClientProtocol as Client
 
 from backend import extensions
-from backend.events import stream
+from backend.events import subscription
+from backend.events.bus import Frame
 from backend.models import Order, OrderItem, User
 from backend.services.order_events import record_order_event
 from tests.support.factories import bearer_for, make_product, make_user
@@ -23,7 +25,7 @@ PATH = "/api/v1/orders/events"
 @pytest.fixture(autouse=True)
 def quiet_guard(monkeypatch: pytest.MonkeyPatch) -> None:
     # In process every session shares one connection: no background re-checks.
-    monkeypatch.setattr(stream, "REVALIDATE_SECONDS", 3600.0)
+    monkeypatch.setattr(subscription, "REVALIDATE_SECONDS", 3600.0)
 
 
 async def place_order(app: Quart, user: User) -> int:
@@ -281,7 +283,7 @@ async def test_overflowing_subscriber_is_closed_with_1013(
         await subscribed(app, 1)
         (subscriber,) = list(extensions.bus(app).broker._by_user[alice.id])
         for n in range(subscriber.queue.maxsize + 1):
-            subscriber.offer(10**9 + n, "{}")
+            subscriber.offer(Frame(10**9 + n, "{}", b""))
         code = await close_code(ws)
     assert code == 1013
 
@@ -291,7 +293,7 @@ async def test_revoked_session_closes_with_4401(
 ) -> None:
     alice, _, _ = await users(app)
     headers = await bearer_for(app, alice)
-    monkeypatch.setattr(stream, "REVALIDATE_SECONDS", 0.2)
+    monkeypatch.setattr(subscription, "REVALIDATE_SECONDS", 0.2)
     async with client.websocket(PATH, headers=headers) as ws:
         await subscribed(app, 1)
         await asyncio.sleep(0.3)  # let one re-check pass while still valid
@@ -368,3 +370,15 @@ async def test_asyncapi_document_describes_the_channel(client: Client) -> None:
     assert document["channels"]["orderEvents"]["address"] == PATH
     event = document["components"]["schemas"]["OrderEvent"]
     assert set(event["required"]) >= {"id", "type", "order_id", "order"}
+
+
+async def test_documents_name_the_expired_status_and_expires_at(client: Client) -> None:
+    asyncapi = await (await client.get("/asyncapi.json")).get_json()
+    event = asyncapi["components"]["schemas"]["OrderEvent"]["properties"]
+    assert "expired" in json.dumps(event["status"])
+    openapi = await (await client.get("/openapi.json")).get_json()
+    order = openapi["components"]["schemas"]["OrderOut"]["properties"]
+    assert "expires_at" in order
+    assert "expired" in json.dumps(order["status"])
+    create = openapi["paths"]["/api/v1/orders"]["post"]["responses"]
+    assert {"403", "409", "429"} <= set(create)

@@ -22,6 +22,7 @@ ORDER_FIELDS = {
     "items",
     "total_cents",
     "currency",
+    "expires_at",
     "created_at",
     "updated_at",
 }

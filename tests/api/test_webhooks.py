@@ -16,8 +16,10 @@ from quart.typing import TestClientProtocol as Client
 from sqlalchemy import select
 
 from backend import extensions
+from backend.jobs import JobFailed
 from backend.models import Job, WebhookEndpoint
 from backend.services.order_events import ORDER_CREATED
+from backend.webhooks.delivery import DeliveryPayload, load_message
 from tests.api.helpers import problem
 from tests.support.event_data import record_order
 from tests.support.factories import bearer_for, make_user
@@ -241,3 +243,22 @@ async def test_deliveries_log_is_empty_and_filterable(
     await problem(
         await client.get(f"{path}?status=maybe", headers=admin), 422, "validation_error"
     )
+
+
+async def test_delivery_reads_secrets_only_under_the_key_that_sealed_them(
+    app: Quart, client: Client, admin: dict[str, str]
+) -> None:
+    created = await _create(client, admin)
+    rotated = await client.post(f"{URL}/{created['id']}/rotate-secret", headers=admin)
+    new_secret = (await rotated.get_json())["secret"]
+    async with extensions.database(app).session() as session:
+        customer = await make_user(session, app)
+        event = await record_order(session, customer.id)
+    payload = DeliveryPayload(endpoint_id=created["id"], event_id=event.id)
+    settings = extensions.settings(app)
+    message = await load_message(extensions.database(app), settings, payload)
+    assert message is not None
+    assert message.secrets == [new_secret, created["secret"]]
+    other_key = settings.model_copy(update={"secret_key": "rotated-" * 8})
+    with pytest.raises(JobFailed, match="rotate it"):
+        await load_message(extensions.database(app), other_key, payload)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,11 @@ async def test_one_scrape_counts_every_workers_requests(
             assert (await http.get("/api/v1/products/424242")).status_code == 404
         sent += 1
     assert len(workers_that_counted(directory)) == 2, "one worker served everything"
+    # Host files: the directory and every worker's files are this user's alone.
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    assert {stat.S_IMODE(path.stat().st_mode) for path in directory.iterdir()} == {
+        0o600
+    }
 
     async with httpx.AsyncClient(base_url=server.base_url) as http:
         refused = await http.get("/metrics")

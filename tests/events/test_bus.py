@@ -15,6 +15,7 @@ from backend.db.commit_hooks import PRODUCT_CHANGES_CHANNEL as PRODUCT_CHANNEL
 from backend.db.commit_hooks import mark_products_changed
 from backend.db.database import Database
 from backend.events import Broker, InMemoryBus, PostgresBus, Subscriber
+from backend.events.bus import Frame
 from backend.events.table import LISTENER_APPLICATION_NAME, READER_TASK_NAME
 from backend.models import OrderEvent
 from tests.conftest import make_settings
@@ -35,9 +36,10 @@ async def commit_event(database: Database, user_id: int, *, commit: bool = True)
 async def received_ids(subscriber: Subscriber, count: int) -> list[int]:
     ids = []
     for _ in range(count):
-        event_id, frame = await asyncio.wait_for(subscriber.queue.get(), 5)
-        assert orjson.loads(frame)["id"] == event_id
-        ids.append(event_id)
+        frame = await asyncio.wait_for(subscriber.queue.get(), 5)
+        assert orjson.loads(frame.text)["id"] == frame.id
+        assert frame.sse.startswith(f"id: {frame.id}\nevent: order.".encode())
+        ids.append(frame.id)
     return ids
 
 
@@ -242,7 +244,7 @@ async def test_events_cannot_be_recorded_in_a_savepoint(
 def test_a_full_queue_closes_the_subscriber_with_1013() -> None:
     subscriber = Subscriber(user_id=1, is_admin=False, queue_size=2)
     for event_id in (1, 2, 3):
-        subscriber.offer(event_id, "{}")
+        subscriber.offer(Frame(event_id, "{}", b""))
     assert subscriber.close_code == 1013
     assert subscriber.queue.qsize() == 2
 

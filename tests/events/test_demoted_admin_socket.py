@@ -8,7 +8,7 @@ import pytest
 
 from backend import extensions
 from backend.app import create_app
-from backend.events import stream
+from backend.events import subscription
 from backend.models import User
 from tests.api.test_order_events import (
     PATH,
@@ -28,7 +28,7 @@ async def test_a_demoted_admin_stops_getting_other_users_events(
     fresh_database_url: Callable[[str], Awaitable[str]],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(stream, "REVALIDATE_SECONDS", 0.2)
+    monkeypatch.setattr(subscription, "REVALIDATE_SECONDS", 0.2)
     app = create_app(make_settings(await fresh_database_url(backend)))
     async with app.test_app():
         client = app.test_client()

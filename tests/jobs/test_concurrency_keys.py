@@ -100,5 +100,6 @@ async def test_a_claim_takes_one_job_per_full_key_and_releases_the_rest(
         await _finish(runner, app, n)
     assert await runner._claim() == 1
     await _finish(runner, app, 2)
+    assert await runner._claim() == 0  # records the successes, claims nothing
     assert {job.state for job in (await _jobs(app)).values()} == {"succeeded"}
     assert {job.attempts for job in (await _jobs(app)).values()} == {1}

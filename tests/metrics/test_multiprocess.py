@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from backend.host.files import HostFileError
 from backend.metrics import multiprocess
 
 WORKER = """
@@ -83,8 +86,9 @@ def test_prepare_removes_the_directories_of_servers_that_are_gone(
     tmp_path: Path,
 ) -> None:
     root = tmp_path / "metrics"
+    root.mkdir(mode=0o700)
     gone = root / f"{multiprocess.PREFIX}{dead_pid()}-12345"
-    gone.mkdir(parents=True)
+    gone.mkdir()
     (gone / "counter_1.db").write_bytes(b"")
     ours = multiprocess.server_directory(root)
 
@@ -92,6 +96,33 @@ def test_prepare_removes_the_directories_of_servers_that_are_gone(
 
     assert ours.is_dir()
     assert not gone.exists()
+
+
+def test_prepare_makes_the_workers_files_private_and_readable(
+    tmp_path: Path,
+) -> None:
+    ours = multiprocess.server_directory(tmp_path / "metrics")
+
+    multiprocess.prepare(ours)
+
+    assert stat.S_IMODE(ours.stat().st_mode) == 0o700
+    files = list(ours.iterdir())
+    assert len(files) == len(multiprocess.KINDS)
+    assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in files)
+    # Created before any value: a scrape reads them as empty.
+    assert (
+        values(multiprocess.exposition(ours).decode(), "backend_http_requests_total")
+        == []
+    )
+
+
+def test_a_metrics_directory_others_can_enter_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "metrics"
+    root.mkdir(mode=0o755)
+    root.chmod(0o755)
+    with pytest.raises(HostFileError, match="its mode is 0755"):
+        multiprocess.prepare(multiprocess.server_directory(root))
+    assert list(root.iterdir()) == []
 
 
 def test_the_server_directory_is_named_for_the_running_master(tmp_path: Path) -> None:

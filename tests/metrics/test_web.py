@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from quart import Quart
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from backend import extensions
+from backend import extensions, jobs, metrics
 from backend.app import create_app
+from backend.metrics import instruments
 from backend.metrics.web import CONTENT_TYPE
 from tests.conftest import make_settings
 from tests.support.factories import bearer
@@ -151,3 +153,32 @@ async def test_metrics_can_be_switched_off(
         response = await app.test_client().get("/metrics")
         assert response.status_code == 404
         assert "metrics" not in app.blueprints
+
+
+async def test_a_scrape_reports_the_queue_by_kind_and_state(
+    development: Quart,
+) -> None:
+    async with extensions.database(development).session() as session:
+        for _ in range(3):
+            await jobs.enqueue(session, "noop", {})
+        await jobs.enqueue(session, "cleanup", {})
+
+    text = await scrape(development)
+
+    assert sample(text, "backend_jobs", kind="noop", state="queued") == 3
+    assert sample(text, "backend_jobs", kind="cleanup", state="queued") == 1
+    assert sample(text, "backend_jobs", kind="noop", state="dead") == 0
+
+
+def test_a_finished_run_counts_by_kind_and_state_with_its_duration() -> None:
+    text = generate_latest(instruments.instruments().registry).decode()
+    before = sample(text, "backend_jobs_finished_total", kind="noop", state="dead")
+
+    metrics.job_finished("noop", "dead", 0.25)
+
+    text = generate_latest(instruments.instruments().registry).decode()
+    assert (
+        sample(text, "backend_jobs_finished_total", kind="noop", state="dead")
+        == before + 1
+    )
+    assert sample(text, "backend_job_run_duration_seconds_count", kind="noop") >= 1

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from backend.security.account_tokens import hash_token, new_token, seal, unseal
+from backend.security.sealing import UnreadableSecret
 
 KEY = "k" * 40
 
@@ -20,8 +23,12 @@ def test_a_sealed_token_opens_only_with_its_key_and_hash() -> None:
     sealed = seal(KEY, token)
     assert token.token not in sealed
     assert unseal(KEY, token.token_hash, sealed) == token.token
-    assert unseal(KEY + "rotated", token.token_hash, sealed) is None
-    assert unseal(KEY, other.token_hash, sealed) is None
-    assert unseal(KEY, token.token_hash, "garbage") is None
-    # The pad differs per token: equal tokens never seal alike under two hashes.
-    assert seal(KEY, token) != seal(KEY, other)
+    for key, token_hash, text in [
+        (KEY + "rotated", token.token_hash, sealed),
+        (KEY, other.token_hash, sealed),  # a payload's hash swapped
+        (KEY, token.token_hash, "garbage"),
+    ]:
+        with pytest.raises(UnreadableSecret):
+            unseal(key, token_hash, text)
+    # A fresh nonce each time: one token never seals alike twice.
+    assert seal(KEY, token) != sealed

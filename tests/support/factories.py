@@ -26,6 +26,7 @@ async def make_user(
     password: str = DEFAULT_PASSWORD,
     is_admin: bool = False,
     is_active: bool = True,
+    email_verified: bool = False,
 ) -> User:
     n = next(_counter)
     username = username or f"user{n}_{uuid.uuid4().hex[:6]}"
@@ -35,6 +36,7 @@ async def make_user(
         password_hash=await extensions.hasher(app).hash(password),
         is_admin=is_admin,
         is_active=is_active,
+        email_verified=email_verified,
     )
     session.add(user)
     await session.flush()

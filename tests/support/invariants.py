@@ -1,6 +1,7 @@
 """The invariants every fault scenario must leave intact, read from the database.
 
-- stock: for each product, stock + units in non-cancelled orders = initial stock;
+- stock: for each product, stock + units in orders neither cancelled nor
+  expired = initial stock (both gave their units back);
 - every order has at least one item;
 - one event row per committed change: each order's events form one unbroken
   chain `None -> pending -> ... -> current status` (so no change lost, none
@@ -25,7 +26,7 @@ APP_NAME = "backend"  # the application_name db.create_engine gives the app's po
 
 _STOCK = text(
     "SELECT p.id, p.stock, COALESCE(SUM(i.quantity) FILTER ("
-    "  WHERE o.status <> 'cancelled'), 0) "
+    "  WHERE o.status NOT IN ('cancelled', 'expired')), 0) "
     "FROM product p LEFT JOIN order_item i ON i.product_id = p.id "
     "LEFT JOIN customer_order o ON o.id = i.order_id GROUP BY p.id, p.stock"
 )

@@ -87,7 +87,7 @@ def test_a_stamp_file_others_can_write_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "shared.stamps"
     path.touch(mode=0o666)
     path.chmod(0o666)
-    with pytest.raises(RuntimeError, match="mode 0600"):
+    with pytest.raises(RuntimeError, match="not 0600"):
         ChangeStamps(path)
 
 

@@ -1,8 +1,9 @@
 """The OpenAPI document, shaped like the responses the service really sends.
 
 quart-schema documents every response as `application/json` with a body; ours
-differ for errors (`application/problem+json`) and for 204 (no body), and
-clients and contract fuzzers rely on what is declared.
+differ for errors (`application/problem+json`), for 204 (no body) and for the
+event stream (`text/event-stream`), and clients and contract fuzzers rely on
+what is declared.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from werkzeug.routing import IntegerConverter
 
 from backend.api import operation_ids
 from backend.api.openapi_links import add_links
-from backend.schemas.common import NoContent, NotModified, Problem
+from backend.schemas.common import EventStream, NoContent, NotModified, Problem
 from backend.web.problems import PROBLEM_JSON
 
 _NO_BODY = (NoContent, NotModified)
@@ -37,6 +38,9 @@ class ShopOpenAPIProvider(OpenAPIProvider):
             response["headers"] = headers
         if model in _NO_BODY:
             del response["content"]
+            return response, {}
+        if model is EventStream:
+            response["content"] = {"text/event-stream": {"schema": {"type": "string"}}}
             return response, {}
         if issubclass(model, Problem):
             # One shared component: every error of every operation is this

@@ -38,6 +38,7 @@ OPERATION_IDS: dict[str, str] = {
     "PATCH /api/v1/orders/{order_id}": "orders_update_status",
     "POST /api/v1/orders/{order_id}/cancel": "orders_cancel",
     "GET /api/v1/orders/events": "orders_list_events",
+    "GET /api/v1/orders/events/stream": "orders_stream_events",
     "POST /api/v1/auth/password-reset": "auth_password_reset",
     "POST /api/v1/auth/password-reset/confirm": "auth_password_reset_confirm",
     "POST /api/v1/auth/verify-email": "auth_verify_email",

@@ -26,9 +26,10 @@ from backend.events.bus import (
     CLOSE_TRY_AGAIN_LATER,
     Broker,
     EventBus,
+    Frame,
     InMemoryBus,
     Subscriber,
-    encode_event,
+    encode_frame,
 )
 from backend.events.login_checks import LoginChecker
 from backend.events.table import BusListener, PostgresBus, SQLiteBus
@@ -41,11 +42,12 @@ __all__ = [
     "Broker",
     "BusListener",
     "EventBus",
+    "Frame",
     "InMemoryBus",
     "PostgresBus",
     "SQLiteBus",
     "Subscriber",
-    "encode_event",
+    "encode_frame",
     "init_app",
     "listen",
 ]
@@ -72,8 +74,9 @@ def init_app(app: Quart) -> None:
     )
     app.while_serving(serve_bus)
     app.extensions[extensions.LOGIN_CHECKER] = LoginChecker(extensions.database(app))
-    # Sockets are closed with 1001 as soon as the server drains, so they do
-    # not hold the graceful shutdown up; they reconnect elsewhere with `since`.
+    # Sockets are closed with 1001 and event streams end as soon as the server
+    # drains, so they do not hold the graceful shutdown up; they reconnect
+    # elsewhere with `since` (or `Last-Event-ID`).
     lifecycle.on_drain(
         app, lambda: extensions.bus(app).broker.close_all(CLOSE_GOING_AWAY)
     )

@@ -5,38 +5,49 @@ from __future__ import annotations
 import asyncio
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-
-import orjson
+from typing import NamedTuple
 
 from backend.db import commit_hooks
 from backend.models import OrderEvent
-from backend.schemas.order_event import OrderEventOut
+from backend.services.order_events import encode_event
 
 CLOSE_GOING_AWAY = 1001
 CLOSE_TRY_AGAIN_LATER = 1013
 
 
-def encode_event(row: OrderEvent) -> str:
-    """The JSON text frame of one event, through the schema AsyncAPI documents."""
-    return orjson.dumps(OrderEventOut.model_validate(row).model_dump()).decode()
+class Frame(NamedTuple):
+    """One event as every transport sends it, encoded once for all subscribers."""
+
+    id: int
+    text: str  # a websocket text frame: the event's JSON
+    sse: bytes  # a Server-Sent Events message: id, event type, data
+
+
+def encode_frame(row: OrderEvent) -> Frame:
+    text = encode_event(row)
+    sse = f"id: {row.id}\nevent: {row.type}\ndata: {text}\n\n".encode()
+    return Frame(row.id, text, sse)
 
 
 class Subscriber:
-    """One websocket's view of the stream: a bounded queue and a close signal."""
+    """One connection's view of the stream: a bounded queue and a close signal.
+
+    The close code is a websocket one; a Server-Sent Events stream just ends.
+    """
 
     def __init__(self, *, user_id: int, is_admin: bool, queue_size: int) -> None:
         self.user_id = user_id
         self.is_admin = is_admin
-        self.queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue(queue_size)
+        self.queue: asyncio.Queue[Frame] = asyncio.Queue(queue_size)
         self.close_code: int | None = None
         self.closing = asyncio.Event()
 
-    def offer(self, event_id: int, frame: str) -> None:
+    def offer(self, frame: Frame) -> None:
         """Queue without waiting: a full queue means the client fell behind."""
         if self.close_code is not None:
             return
         try:
-            self.queue.put_nowait((event_id, frame))
+            self.queue.put_nowait(frame)
         except asyncio.QueueFull:
             self.close(CLOSE_TRY_AGAIN_LATER)
 
@@ -56,11 +67,15 @@ class Broker:
         self._open_per_user: Counter[int] = Counter()
 
     def admit(self, subscriber: Subscriber, *, per_user_limit: int) -> bool:
-        """Add `subscriber` unless its user already holds `per_user_limit` sockets."""
-        if self._open_per_user[subscriber.user_id] >= per_user_limit:
+        """Add `subscriber` unless its user already holds `per_user_limit`
+        connections (websockets and event streams alike)."""
+        if not self.has_room(subscriber.user_id, per_user_limit=per_user_limit):
             return False
         self.add(subscriber)
         return True
+
+    def has_room(self, user_id: int, *, per_user_limit: int) -> bool:
+        return self._open_per_user[user_id] < per_user_limit
 
     def add(self, subscriber: Subscriber) -> None:
         self._open_per_user[subscriber.user_id] += 1
@@ -91,9 +106,9 @@ class Broker:
         for row in rows:
             targets = self._admins | self._by_user.get(row.user_id, set())
             if targets:
-                frame = encode_event(row)
+                frame = encode_frame(row)
                 for subscriber in targets:
-                    subscriber.offer(row.id, frame)
+                    subscriber.offer(frame)
 
     def close_all(self, code: int) -> None:
         for subscriber in [

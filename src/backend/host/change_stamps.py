@@ -12,13 +12,12 @@ import mmap
 import os
 import random
 import struct
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy.engine import URL
 
-from backend.host.files import open_private
+from backend.host.files import open_private, private_directory
 
 _STAMP = struct.Struct("=q")
 
@@ -50,8 +49,7 @@ class ChangeStamps:
         stamps = _open_stamps.get(key)
         if stamps is None:
             digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-            name = f"backend-products-{os.geteuid()}-{digest}.stamps"
-            path = Path(tempfile.gettempdir()) / name
+            path = private_directory() / f"products-{digest}.stamps"
             stamps = _open_stamps[key] = cls(path)
         return stamps
 

@@ -5,14 +5,13 @@ from __future__ import annotations
 import fcntl
 import os
 import random
-import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from backend.host.files import open_private
+from backend.host.files import open_private, private_directory
 
 
 class HostSlots:
@@ -31,6 +30,10 @@ class HostSlots:
         if not paths:
             raise ValueError("at least one slot is needed")
         self._paths = list(paths)
+        # Checked now, so a file that fails the host-file policy stops the
+        # start instead of failing a login (each thread opens its own later).
+        for path in self._paths:
+            os.close(open_private(path))
         # A flock belongs to an open file, so each thread opens its own: two
         # threads of one process then exclude each other like two processes.
         self._local = threading.local()
@@ -39,8 +42,8 @@ class HostSlots:
 
     @classmethod
     def named(cls, name: str, count: int) -> HostSlots:
-        prefix = Path(tempfile.gettempdir()) / f"backend-{name}-{os.geteuid()}"
-        return cls([Path(f"{prefix}-{i}.lock") for i in range(count)])
+        directory = private_directory()
+        return cls([directory / f"{name}-{i}.lock" for i in range(count)])
 
     @contextmanager
     def hold(self, deadline: float) -> Iterator[None]:

@@ -78,4 +78,4 @@ async def count_jobs(session: AsyncSession) -> Sequence[tuple[str, str, int]]:
         .group_by(Job.kind, Job.state)
         .order_by(Job.kind, Job.state)
     )
-    return [(kind, state, count) for kind, state, count in rows.tuples()]
+    return [(kind, state, count) for kind, state, count in rows]

@@ -10,12 +10,15 @@ from backend import (
     account_mail,  # noqa: F401 - registers its kind
     events,
     extensions,
+    metrics,
 )
 from backend.config import Settings
-from backend.jobs import builtin, cleanup  # noqa: F401 - registers their kinds
+from backend.jobs import admin, builtin, cleanup  # noqa: F401 - registers their kinds
 from backend.jobs.queue import NOTIFY_CHANNEL
 from backend.jobs.runner import JobRunner
+from backend.metrics import web as metrics_web
 from backend.server import lifecycle as serving
+from backend.services import order_expiry  # noqa: F401 - registers its job kind
 
 
 class _NotifyWakesRunner:
@@ -61,10 +64,21 @@ def init_app(app: Quart) -> None:
     """Run jobs in this process while it serves (unless `JOB_CONCURRENCY=0`)."""
     settings: Settings = app.extensions["settings"]
     app.extensions[_CONCURRENCY] = settings.job_concurrency
+    database = extensions.database(app)
     runner = app.extensions["job_runner"] = JobRunner(
-        extensions.database(app), settings, extensions.mail_sender(app)
+        database,
+        settings,
+        extensions.mail_sender(app),
+        on_finished=metrics.job_finished,
     )
     events.listen(app, _NotifyWakesRunner(runner))
+
+    async def refresh_job_counts() -> None:
+        async with database.session(readonly=True) as session:
+            counts = await admin.count_jobs(session)
+        metrics.set_job_counts({(kind, state): n for kind, state, n in counts})
+
+    metrics_web.on_scrape(app, refresh_job_counts)
     serving.on_drain(app, runner.stop_claiming)
 
     async def run_jobs() -> AsyncGenerator[None, None]:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    tuple_,
     update,
 )
 from sqlalchemy import cast as sa_cast
@@ -169,11 +170,16 @@ _POSTGRES_INSERT_MANY = postgresql.insert(_JOBS).on_conflict_do_nothing(
 )
 
 
-def _claimable(now: datetime, full_keys: Collection[str]) -> ColumnElement[bool]:
-    """Due or abandoned, and not of a concurrency key in `full_keys`."""
+def _claimable(
+    now: datetime, kinds: Sequence[str], full_keys: Collection[str]
+) -> ColumnElement[bool]:
+    """Due or abandoned, of a kind this process runs, and of no full key."""
     due = and_(_JOBS.c.state == "queued", _JOBS.c.run_at <= now)
     abandoned = and_(_JOBS.c.state == "running", _JOBS.c.locked_until < now)
-    claimable = or_(due, abandoned)
+    # Only kinds this process can run: during a rolling deploy an older
+    # process must leave a new kind's jobs to the processes that know it,
+    # rather than claim them and find no handler.
+    claimable = and_(or_(due, abandoned), _JOBS.c.kind.in_(kinds))
     if not full_keys:
         return claimable
     room = or_(
@@ -184,11 +190,14 @@ def _claimable(now: datetime, full_keys: Collection[str]) -> ColumnElement[bool]
 
 
 async def any_claimable(
-    session: AsyncSession, *, full_keys: Collection[str] = ()
+    session: AsyncSession,
+    *,
+    kinds: Sequence[str],
+    full_keys: Collection[str] = (),
 ) -> bool:
     """A cheap read before taking a write lock for a claim that finds nothing."""
     found = await session.scalar(
-        select(literal(1)).where(_claimable(utcnow(), full_keys)).limit(1)
+        select(literal(1)).where(_claimable(utcnow(), kinds, full_keys)).limit(1)
     )
     return found is not None
 
@@ -199,9 +208,10 @@ async def claim(
     worker: str,
     limit: int,
     lease: float,
+    kinds: Sequence[str],
     full_keys: Collection[str] = (),
 ) -> Sequence[Job]:
-    """Lease up to `limit` due jobs to `worker`, oldest due first.
+    """Lease up to `limit` due jobs of `kinds` to `worker`, oldest due first.
 
     Jobs whose `concurrency_key` is in `full_keys` (the worker runs as many
     of them as their kind allows) are left for later or for other workers.
@@ -209,7 +219,7 @@ async def claim(
     now = utcnow()
     chosen = (
         select(_JOBS.c.id)
-        .where(_claimable(now, full_keys))
+        .where(_claimable(now, kinds, full_keys))
         .order_by(_JOBS.c.run_at, _JOBS.c.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
@@ -239,13 +249,20 @@ def _fenced(job_id: int, worker: str, attempt: int) -> ColumnElement[bool]:
     )
 
 
-async def mark_succeeded(
-    session: AsyncSession, *, job_id: int, worker: str, attempt: int
+async def mark_many_succeeded(
+    session: AsyncSession, *, worker: str, runs: Sequence[tuple[int, int]]
 ) -> None:
+    """Record several `(job id, attempt)` runs of `worker` as succeeded at once."""
+    if not runs:
+        return
     now = utcnow()
     await session.execute(
         update(Job)
-        .where(_fenced(job_id, worker, attempt))
+        .where(
+            tuple_(Job.id, Job.attempts).in_(runs),
+            Job.state == "running",
+            Job.locked_by == worker,
+        )
         .values(
             state="succeeded",
             locked_by=None,
@@ -254,6 +271,7 @@ async def mark_succeeded(
             finished_at=now,
             updated_at=now,
         )
+        .execution_options(synchronize_session=False)
     )
 
 

@@ -12,6 +12,11 @@ Jobs of a kind with a `concurrency_limit` count against their
 the claim's SQL, and the rare extra job one claim still takes of a key (it
 took several of it at once) is released in the same transaction, unrun and
 its attempt not spent, so it never waits in a slot or comes back later.
+
+Successes are recorded in batches, in the same transaction as the next
+claim: a short job then costs a fraction of a transaction instead of one of
+its own. A process that dies before recording a success runs that job again
+(at least once, as after any crash).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from backend.db.database import Database
 from backend.jobs import periodic, queue, wakeup
 from backend.jobs.context import JobContext, JobRun
 from backend.jobs.errors import describe
-from backend.jobs.registry import UnknownJobKind, get_kind
+from backend.jobs.registry import UnknownJobKind, get_kind, registered_kinds
 from backend.mail import EmailSender
 from backend.models import Job
 
@@ -68,6 +73,8 @@ class JobRunner:
         # Running jobs per concurrency key, and each key's limit (its kind's).
         self._keys: Counter[str] = Counter()
         self._key_limits: dict[str, int] = {}
+        # (job id, attempt) of runs that succeeded, not yet recorded.
+        self._succeeded: list[tuple[int, int]] = []
         self._loop_task: asyncio.Task[None] | None = None
         self._schedule = periodic.Scheduler(settings)
 
@@ -90,16 +97,44 @@ class JobRunner:
         if self._loop_task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop_task
-        if self._running:
-            await asyncio.wait(list(self._running.values()), timeout=grace)
+        await self._wait_running(grace)
         unfinished = list(self._running)
         for task in self._running.values():
             task.cancel()
         await asyncio.gather(*self._running.values(), return_exceptions=True)
+        if self._succeeded:
+            try:
+                async with self.database.session() as session:
+                    await queue.mark_many_succeeded(
+                        session, worker=self.worker_id, runs=self._succeeded
+                    )
+            except (SQLAlchemyError, OSError):
+                # They run again after the lease: at least once.
+                logger.warning("could not record finished jobs", exc_info=True)
+            self._succeeded = []
         if unfinished:
             logger.warning("releasing %d unfinished jobs", len(unfinished))
             async with self.database.session() as session:
                 await queue.release(session, worker=self.worker_id, job_ids=unfinished)
+
+    async def _wait_running(self, grace: float) -> None:
+        """Wait up to `grace` s for running jobs, keeping their leases alive.
+
+        The loop that renews leases has stopped; without renewing here, a
+        drain longer than the lease would let another process claim a job
+        that is still running here.
+        """
+        deadline = time.monotonic() + grace
+        while self._running and (left := deadline - time.monotonic()) > 0:
+            await asyncio.wait(
+                list(self._running.values()), timeout=min(left, self.lease / 3)
+            )
+            if self._running:
+                with contextlib.suppress(SQLAlchemyError, OSError):
+                    async with self.database.session() as session:
+                        await queue.extend_leases(
+                            session, worker=self.worker_id, lease=self.lease
+                        )
 
     @property
     def busy(self) -> int:
@@ -122,6 +157,12 @@ class JobRunner:
                 logger.warning("job runner cannot reach the database", exc_info=True)
                 await asyncio.sleep(ERROR_PAUSE_SECONDS)
                 continue
+            except Exception:  # the loop must outlive any bug
+                # A dead loop would stop this process's jobs without a sign
+                # (its task's exception is only read at drain).
+                logger.exception("job runner loop failed; retrying")
+                await asyncio.sleep(ERROR_PAUSE_SECONDS)
+                continue
             if claimed and self.busy < self.concurrency:
                 continue  # more may be due: claim again before sleeping
             with contextlib.suppress(TimeoutError):
@@ -132,26 +173,43 @@ class JobRunner:
         return [key for key, n in self._keys.items() if n >= self._key_limits[key]]
 
     async def _claim(self) -> int:
-        """Claim and start jobs for the free slots; how many started."""
-        free = self.concurrency - self.busy
-        if free <= 0 or self._draining:
-            return 0
+        """Record the successes so far and claim what fits, in one transaction."""
+        free = 0 if self._draining else self.concurrency - self.busy
+        succeeded, self._succeeded = self._succeeded, []
+        kinds = registered_kinds()
         full = self._full_keys()
-        async with self.database.session(readonly=True) as session:
-            if not await queue.any_claimable(session, full_keys=full):
-                return 0
-        async with self.database.session() as session:
-            jobs = await queue.claim(
-                session,
-                worker=self.worker_id,
-                limit=free,
-                lease=self.lease,
-                full_keys=full,
-            )
-            starting, excess = self._within_limits(jobs)
-            await queue.release(
-                session, worker=self.worker_id, job_ids=[job.id for job in excess]
-            )
+        starting: list[Job] = []
+        try:
+            if not succeeded:
+                if free <= 0:
+                    return 0
+                async with self.database.session(readonly=True) as session:
+                    if not await queue.any_claimable(
+                        session, kinds=kinds, full_keys=full
+                    ):
+                        return 0
+            async with self.database.session() as session:
+                await queue.mark_many_succeeded(
+                    session, worker=self.worker_id, runs=succeeded
+                )
+                if free > 0:
+                    jobs = await queue.claim(
+                        session,
+                        worker=self.worker_id,
+                        limit=free,
+                        lease=self.lease,
+                        kinds=kinds,
+                        full_keys=full,
+                    )
+                    starting, excess = self._within_limits(jobs)
+                    await queue.release(
+                        session,
+                        worker=self.worker_id,
+                        job_ids=[job.id for job in excess],
+                    )
+        except BaseException:
+            self._succeeded[:0] = succeeded  # recorded on the next turn
+            raise
         for job in starting:
             self._running[job.id] = asyncio.create_task(
                 self._run(job), name=f"job-{job.id}"
@@ -217,10 +275,7 @@ class JobRunner:
             raise  # draining: `drain` releases the job
         except Exception as error:  # noqa: BLE001 - any handler failure is a retry
             return await self._record_failure(job, run, error)
-        async with self.database.session() as session:
-            await queue.mark_succeeded(
-                session, job_id=job.id, worker=self.worker_id, attempt=run.attempt
-            )
+        self._succeeded.append((job.id, run.attempt))  # the loop records it next
         return "succeeded"
 
     async def _record_failure(self, job: Job, run: JobRun, error: Exception) -> str:

@@ -1,7 +1,9 @@
 """Where a server's workers keep their metric files, and keeping it clean.
 
 One directory per running server (its Hypercorn master), under this user's
-private host directory: `<private>/metrics/server-<pid>-<start>`. The start
+private host directory: `<private>/metrics/server-<pid>-<start>`, both made
+and checked by the host-file policy (`host.files`), as are this worker's
+value files, created 0600 before prometheus-client opens them by name. The start
 time of the master (Linux: from /proc) tells a live server from an earlier one
 whose pid was reused, so a new server never adds up an old one's counters.
 
@@ -22,9 +24,15 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest, multiprocess
 
-from backend.host.files import private_directory
+from backend.host.files import open_private, private_directory, private_subdirectory
 
 PREFIX = "server-"
+# prometheus-client's file per value kind and process: `<kind>_<pid>.db`; the
+# kinds are those of `instruments` (gauges by their multiprocess mode).
+KINDS = ("counter", "histogram", "gauge_livesum", "gauge_mostrecent")
+# Zeros read as an empty file to both the writer and a scrape (a file of size 0
+# would break a scrape); prometheus-client starts its own files at this size.
+_VALUE_FILE_SIZE = 1 << 16
 
 
 def in_worker() -> bool:
@@ -39,13 +47,15 @@ def server_directory(root: Path | None = None) -> Path:
 
 
 def prepare(directory: Path) -> None:
-    """Create `directory`, remove gone servers' directories, sweep dead workers."""
-    root = directory.parent
-    root.mkdir(mode=0o700, exist_ok=True)
+    """Create `directory` and this worker's value files; remove gone servers'
+    directories and sweep dead workers."""
+    root = private_subdirectory(directory.parent)
     for other in root.glob(f"{PREFIX}*"):
         if other != directory and not _still_running(other.name[len(PREFIX) :]):
             shutil.rmtree(other, ignore_errors=True)
-    directory.mkdir(mode=0o700, exist_ok=True)
+    private_subdirectory(directory)
+    for kind in KINDS:
+        _create_value_file(directory / f"{kind}_{os.getpid()}.db")
     sweep_dead_workers(directory)
 
 
@@ -70,6 +80,15 @@ def exposition(directory: Path) -> bytes:
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry, path=str(directory))
     return generate_latest(registry)
+
+
+def _create_value_file(path: Path) -> None:
+    descriptor = open_private(path)
+    try:
+        if os.fstat(descriptor).st_size == 0:
+            os.ftruncate(descriptor, _VALUE_FILE_SIZE)
+    finally:
+        os.close(descriptor)
 
 
 def _pid_of(path: Path) -> int | None:

@@ -23,7 +23,7 @@ class TotpCredential(Base):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
     )
-    # AES-GCM ciphertext under a key derived from SECRET_KEY (security.secrets).
+    # Sealed under a key derived from SECRET_KEY (backend.security.sealing).
     secret_ciphertext: Mapped[str] = mapped_column(String(255))
     last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from backend.models.base import Base, JsonDocument, TimestampMixin, utcnow
 
 # The one list of order statuses: the schemas' Literal and the CHECK come from it.
-OrderStatusName = Literal["pending", "paid", "shipped", "delivered", "cancelled"]
+OrderStatusName = Literal[
+    "pending", "paid", "shipped", "delivered", "cancelled", "expired"
+]
 ORDER_STATUSES: tuple[OrderStatusName, ...] = get_args(OrderStatusName)
 
 
@@ -30,6 +32,9 @@ class Order(TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")
     total_cents: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
+    # When a pending order expires; null in every other status, so the expiry
+    # job's index holds only pending orders' times.
+    expires_at: Mapped[datetime | None] = mapped_column(index=True)
 
     items: Mapped[list[OrderItem]] = relationship(
         back_populates="order", lazy="raise", order_by="OrderItem.id"
@@ -41,6 +46,8 @@ class Order(TimestampMixin, Base):
             name="status_known",
         ),
         Index("ix_customer_order_user_id_id", "user_id", "id"),
+        # Counting a user's pending orders (the ORDER_MAX_PENDING cap).
+        Index("ix_customer_order_user_id_status", "user_id", "status"),
         Index("ix_customer_order_status_id", "status", "id"),
     )
 

@@ -15,11 +15,12 @@ DELIVERY_STATUSES = ("succeeded", "failed")
 class WebhookEndpoint(TimestampMixin, Base):
     """A receiver of order events.
 
-    The signing secrets are stored encrypted (AES-GCM under a key derived
-    from `SECRET_KEY`): they must be usable for HMAC, so they cannot be
-    hashed. `event_cursor` is the last event id the dispatcher has turned
-    into delivery jobs for this endpoint; it starts at the latest event when
-    the endpoint is created (or re-enabled), so earlier events are not sent.
+    The signing secrets are stored sealed (`backend.security.sealing`,
+    under a key derived from `SECRET_KEY`): they must be usable for HMAC, so
+    they cannot be hashed. `event_cursor` is the last event id the dispatcher
+    has turned into delivery jobs for this endpoint; it starts at the latest
+    event when the endpoint is created (or re-enabled), so earlier events are
+    not sent.
     """
 
     __tablename__ = "webhook_endpoint"

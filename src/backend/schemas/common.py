@@ -101,6 +101,11 @@ class NotModified(BaseModel):
     """Not Modified: `If-None-Match` named the current ETag. There is no body."""
 
 
+class EventStream(BaseModel):
+    """`text/event-stream`: Server-Sent Events until the stream ends (see
+    /asyncapi.json for the messages)."""
+
+
 class ValidationIssue(BaseModel):
     loc: list[str | int]
     msg: str

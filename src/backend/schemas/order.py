@@ -85,6 +85,9 @@ class OrderOut(OutputSchema):
     items: list[OrderItemOut]
     total_cents: int
     currency: str
+    expires_at: datetime | None = Field(
+        default=None, description="When a pending order expires; null otherwise."
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field
 
 from backend.schemas.common import OutputSchema, QuerySchema
-from backend.schemas.order import OrderOut
+from backend.schemas.order import OrderOut, OrderStatus
 
 EventType = Literal["order.created", "order.status_changed"]
 
@@ -20,8 +20,8 @@ class OrderEventOut(OutputSchema):
     type: EventType
     order_id: int
     user_id: int
-    status: str
-    previous_status: str | None
+    status: OrderStatus
+    previous_status: OrderStatus | None
     occurred_at: datetime
     order: OrderOut = Field(validation_alias=AliasChoices("order", "order_snapshot"))
 

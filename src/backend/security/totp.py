@@ -1,9 +1,8 @@
 """TOTP (RFC 6238: SHA-1, 6 digits, 30 s) and single-use recovery codes.
 
-Secrets are stored encrypted with AES-256-GCM under a key derived from
-SECRET_KEY by HKDF-SHA256 with a fixed label, and bound to their user id (the
-AES-GCM associated data), so a ciphertext copied to another row does not
-decrypt. Rotating SECRET_KEY therefore makes every stored TOTP secret
+Secrets are stored sealed (`backend.security.sealing`, purpose `totp-secret`)
+with their user as the context, so a ciphertext copied to another row does not
+open. Rotating SECRET_KEY therefore makes every stored TOTP secret
 unreadable: those users log in with a recovery code and enrol again (see the
 README's account section). Recovery codes carry 80 random bits, so a plain
 SHA-256 is a sound way to store them; a slow hash would add nothing.
@@ -11,18 +10,14 @@ SHA-256 is a sound way to store them; a slow hash would add nothing.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import os
 import secrets
 import time
 
 import pyotp
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from backend.security.sealing import Sealer
 
 STEP_SECONDS = 30
 DIGITS = 6
@@ -30,44 +25,17 @@ RECOVERY_CODES = 10
 # A code of the step before or after the current one is accepted too: clocks
 # drift and people type slowly (RFC 6238, section 5.2, suggests one step).
 _DRIFT_STEPS = (0, -1, 1)
-_KEY_LABEL = b"backend/totp-secret/v1"
-_PREFIX = "v1."
-_NONCE_BYTES = 12
 _RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 _RECOVERY_LENGTH = 16  # 16 symbols of 5 bits: 80 bits
 
 
-class UnreadableSecret(Exception):
-    """The ciphertext was made under another SECRET_KEY, or for another user."""
+def sealer(secret_key: str) -> Sealer:
+    return Sealer(secret_key, "totp-secret")
 
 
-class SecretBox:
-    """Encrypts TOTP secrets at rest with a key derived from SECRET_KEY."""
-
-    def __init__(self, secret_key: str) -> None:
-        key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_LABEL
-        ).derive(secret_key.encode())
-        self._aead = AESGCM(key)
-
-    def seal(self, plaintext: str, *, user_id: int) -> str:
-        nonce = os.urandom(_NONCE_BYTES)
-        sealed = self._aead.encrypt(nonce, plaintext.encode(), _bound_to(user_id))
-        return _PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode()
-
-    def open(self, ciphertext: str, *, user_id: int) -> str:
-        if not ciphertext.startswith(_PREFIX):
-            raise UnreadableSecret
-        raw = base64.urlsafe_b64decode(ciphertext.removeprefix(_PREFIX))
-        nonce, sealed = raw[:_NONCE_BYTES], raw[_NONCE_BYTES:]
-        try:
-            return self._aead.decrypt(nonce, sealed, _bound_to(user_id)).decode()
-        except InvalidTag:
-            raise UnreadableSecret from None
-
-
-def _bound_to(user_id: int) -> bytes:
-    return f"user:{user_id}".encode()
+def sealing_context(user_id: int) -> str:
+    """What a user's sealed TOTP secret is bound to."""
+    return f"user:{user_id}"
 
 
 def new_secret() -> str:

@@ -43,7 +43,7 @@ def init_app(app: Quart) -> None:
 
 def _watch_for_drain(app: Quart) -> Callable[[], AsyncGenerator[None, None]]:
     async def watching() -> AsyncGenerator[None, None]:
-        shutdown_event = _hypercorn_shutdown_event()
+        shutdown_event = hypercorn_shutdown_event()
         if shutdown_event is None:
             yield
             return
@@ -57,7 +57,7 @@ def _watch_for_drain(app: Quart) -> Callable[[], AsyncGenerator[None, None]]:
     return watching
 
 
-def _hypercorn_shutdown_event() -> Any:
+def hypercorn_shutdown_event() -> Any:
     """The master's shutdown event, when this process is a Hypercorn worker.
 
     Hypercorn spawns each worker with the event as a keyword argument of the

@@ -19,7 +19,7 @@ from backend.models import RecoveryCode, TotpCredential, User
 from backend.models.base import utcnow
 from backend.security import totp
 from backend.security.passwords import PasswordHasher
-from backend.security.totp import SecretBox, UnreadableSecret
+from backend.security.sealing import Sealer, UnreadableSecret
 from backend.services.auth import INVALID_CREDENTIALS
 
 INVALID_CODE = "invalid_code"
@@ -53,7 +53,7 @@ async def begin_totp_setup(
     session: AsyncSession,
     *,
     hasher: PasswordHasher,
-    box: SecretBox,
+    box: Sealer,
     user: User,
     password: str,
     issuer: str,
@@ -66,7 +66,7 @@ async def begin_totp_setup(
         raise _already_enabled()
     secret = totp.new_secret()
     values = {
-        "secret_ciphertext": box.seal(secret, user_id=user.id),
+        "secret_ciphertext": box.seal(secret, context=totp.sealing_context(user.id)),
         "last_step": None,
         "created_at": utcnow(),
     }
@@ -90,7 +90,7 @@ async def begin_totp_setup(
 
 
 async def confirm_totp(
-    session: AsyncSession, *, box: SecretBox, user: User, code: str
+    session: AsyncSession, *, box: Sealer, user: User, code: str
 ) -> list[str]:
     """Enable the pending secret if `code` is right; the recovery codes, once."""
     if await _locked_mfa_enabled(session, user.id):
@@ -120,7 +120,7 @@ async def disable_totp(
     session: AsyncSession,
     *,
     hasher: PasswordHasher,
-    box: SecretBox,
+    box: Sealer,
     user: User,
     password: str,
     code: str,
@@ -142,7 +142,7 @@ async def disable_totp(
 
 
 async def check_login_factor(
-    session: AsyncSession, *, box: SecretBox, user: User, otp: str | None
+    session: AsyncSession, *, box: Sealer, user: User, otp: str | None
 ) -> None:
     """For a user with a second factor, after the right password: `otp` or 401."""
     if not user.mfa_enabled:
@@ -156,7 +156,7 @@ async def check_login_factor(
 
 
 async def spend_code(
-    session: AsyncSession, *, box: SecretBox, user_id: int, code: str
+    session: AsyncSession, *, box: Sealer, user_id: int, code: str
 ) -> bool:
     """Accept a TOTP code newer than any accepted before, or an unused recovery code."""
     if not totp.looks_like_totp(code):
@@ -187,11 +187,13 @@ async def spend_code(
 
 
 def _readable(
-    box: SecretBox, credential: TotpCredential | None, user_id: int
+    box: Sealer, credential: TotpCredential | None, user_id: int
 ) -> str | None:
     if credential is None:
         return None
     try:
-        return box.open(credential.secret_ciphertext, user_id=user_id)
+        return box.open(
+            credential.secret_ciphertext, context=totp.sealing_context(user_id)
+        )
     except UnreadableSecret:  # sealed under an earlier SECRET_KEY: re-enrol
         return None

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db import commit_hooks
-from backend.models import OrderEvent
+from backend.errors import Gone
+from backend.models import OrderEvent, RetentionMark
+from backend.schemas.order_event import OrderEventOut
 
 ORDER_CREATED = "order.created"
 ORDER_STATUS_CHANGED = "order.status_changed"
@@ -57,3 +60,25 @@ async def latest_event_id(session: AsyncSession) -> int:
     """The highest committed event id, 0 when there is none."""
     stmt = select(OrderEvent.id).order_by(OrderEvent.id.desc()).limit(1)
     return (await session.scalar(stmt)) or 0
+
+
+async def check_cursor(session: AsyncSession, since: int) -> None:
+    """Refuse (410 `cursor_expired`) a cursor followed by events already deleted.
+
+    Retention deletes the oldest events and raises the table's mark to the
+    highest id it deleted: a cursor below the mark would silently skip them.
+    One primary-key read, once per subscription or page.
+    """
+    mark = await session.get(RetentionMark, OrderEvent.__tablename__)
+    if mark is not None and since < mark.deleted_through:
+        raise Gone(
+            "Events after this cursor were deleted by retention; resynchronise"
+            " from GET /api/v1/orders and continue from the newest event id.",
+            code="cursor_expired",
+        )
+
+
+def encode_event(row: OrderEvent) -> str:
+    """An event as every consumer gets it (socket, stream, webhook body):
+    JSON through the schema the AsyncAPI document describes."""
+    return orjson.dumps(OrderEventOut.model_validate(row).model_dump()).decode()

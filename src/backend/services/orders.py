@@ -6,11 +6,16 @@ other (cancelling restores stock in the same order); the database, not a prior
 read, decides whether a line can be served. A line that cannot be served fails
 the request, and the request's transaction is rolled back whole. The event row
 is written by the commit itself (see backend.services.order_events).
+
+A pending order holds its stock until `expires_at` (see order_rules for the
+limits on placing, order_expiry for giving the stock back); paying is
+conditional on that time not having passed, expiring on it having passed, and
+both on the order still being pending, so exactly one of them happens.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -20,6 +25,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     insert,
+    or_,
     select,
     true,
     update,
@@ -34,6 +40,7 @@ from backend.models.base import MAX_ROW_ID, utcnow
 from backend.schemas.order import OrderLine, OrderOut
 from backend.services import idempotency
 from backend.services.order_events import record_order_event
+from backend.services.order_rules import OrderRules, check_may_place
 from backend.services.pagination import PageResult, paginate
 
 # The only allowed moves; everything else is 409 invalid_transition.
@@ -61,6 +68,7 @@ _TAKE_STOCK = (
 )
 _INSERT_ORDER = insert(_ORDERS).returning(_ORDERS.c.id)
 _INSERT_ITEMS = insert(_ITEMS)
+DEFAULT_RULES = OrderRules()
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +89,7 @@ async def place_order(
     lines: Sequence[OrderLine],
     currency: str,
     idempotency_key: str | None = None,
+    rules: OrderRules = DEFAULT_RULES,
 ) -> PlacedOrder:
     """Create a pending order, or replay the one this idempotency key made."""
     claimed: IdempotencyKey | None = None
@@ -95,7 +104,8 @@ async def place_order(
         if isinstance(claim, idempotency.Replay):
             return PlacedOrder(claim.body, replayed=True)
         claimed = claim
-    order = await _insert_order(session, user_id, lines, currency)
+    await check_may_place(session, user_id=user_id, rules=rules)
+    order = await _insert_order(session, user_id, lines, currency, rules)
     await mark_products_changed(
         session, (line.product_id for line in lines), by_order=True
     )
@@ -148,7 +158,11 @@ async def _unavailable(session: AsyncSession, product_id: int) -> Exception:
 
 
 async def _insert_order(
-    session: AsyncSession, user_id: int, lines: Sequence[OrderLine], currency: str
+    session: AsyncSession,
+    user_id: int,
+    lines: Sequence[OrderLine],
+    currency: str,
+    rules: OrderRules,
 ) -> dict[str, Any]:
     """Write the order and its lines; the order as `OrderOut` fields.
 
@@ -165,6 +179,7 @@ async def _insert_order(
         "status": "pending",
         "total_cents": sum(item["line_total_cents"] for item in items),
         "currency": currency,
+        "expires_at": rules.expires_at(now),
         "created_at": now,
         "updated_at": now,
     }
@@ -221,7 +236,7 @@ async def change_status(
     if status not in TRANSITIONS.get(previous, frozenset()):
         raise _invalid(previous, status)
     await _move(session, order, previous, status)
-    await session.refresh(order, ["status", "updated_at"])
+    await session.refresh(order, ["status", "expires_at", "updated_at"])
     body = order_view(order)
     await record_order_event(
         session,
@@ -245,23 +260,35 @@ async def _move(
     session: AsyncSession, order: Order, previous: str, status: str
 ) -> None:
     # Conditional on the status we checked: of two racing moves only one
-    # matches the row, the other sees 0 rows and loses with a 409.
+    # matches the row, the other sees 0 rows and loses with a 409. Paying is
+    # also conditional on the order not being due to expire, so a payment and
+    # the expiry job racing for one order cannot both win.
+    now = utcnow()
+    condition = [Order.id == order.id, Order.status == previous]
+    if status == "paid":
+        condition.append(or_(Order.expires_at.is_(None), Order.expires_at > now))
     moved = await session.execute(
         update(Order)
-        .where(Order.id == order.id, Order.status == previous)
-        .values(status=status, updated_at=utcnow())
+        .where(*condition)
+        .values(status=status, expires_at=None, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if cast(CursorResult[Any], moved).rowcount != 1:
         raise _invalid(previous, status)
     if status == "cancelled":
-        for item in sorted(order.items, key=lambda item: item.product_id):
-            await session.execute(
-                update(Product)
-                .where(Product.id == item.product_id)
-                .values(stock=Product.stock + item.quantity, updated_at=utcnow())
-                .execution_options(synchronize_session=False)
-            )
-        await mark_products_changed(
-            session, (item.product_id for item in order.items), by_order=True
+        await restore_stock(session, order.items)
+
+
+async def restore_stock(session: AsyncSession, items: Iterable[OrderItem]) -> None:
+    """Give an order's units back, in ascending product id (the placing order)."""
+    items = sorted(items, key=lambda item: item.product_id)
+    for item in items:
+        await session.execute(
+            update(Product)
+            .where(Product.id == item.product_id)
+            .values(stock=Product.stock + item.quantity, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
         )
+    await mark_products_changed(
+        session, (item.product_id for item in items), by_order=True
+    )

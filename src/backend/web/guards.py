@@ -1,4 +1,4 @@
-"""Route guards: `login_required`, `admin_required` and `verified_email_required`."""
+"""Route guards: `login_required` and `admin_required`."""
 
 from __future__ import annotations
 
@@ -72,23 +72,3 @@ def admin_required(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]
         return await view(*args, **kwargs)
 
     return security_scheme(BEARER)(wrapper)
-
-
-def verified_email_required(
-    view: Callable[P, Awaitable[R]],
-) -> Callable[P, Awaitable[R]]:
-    """Under `login_required`: with `REQUIRE_VERIFIED_EMAIL`, 403 for an
-    unverified address."""
-
-    @wraps(view)
-    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        if (
-            extensions.settings().require_verified_email
-            and not current_user().email_verified
-        ):
-            raise PermissionDenied(
-                "Verify your email address first.", code="email_not_verified"
-            )
-        return await view(*args, **kwargs)
-
-    return wrapper

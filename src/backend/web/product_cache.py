@@ -126,11 +126,11 @@ class ProductCache:
     channel = NOTIFY_CHANNEL
 
     def on_order_events(self, rows: Sequence[OrderEvent]) -> None:
-        """Orders placed or cancelled (on any host) changed their products' stock."""
+        """Orders placed, cancelled or expired (on any host) changed stock."""
         self.evict(
             item["product_id"]
             for row in rows
-            if row.previous_status is None or row.status == "cancelled"
+            if row.previous_status is None or row.status in ("cancelled", "expired")
             for item in row.order_snapshot.get("items", ())
         )
 

@@ -1,9 +1,10 @@
 """Fixed-window rate limits for the auth routes, per address and per account.
 
 Counters are shared by every worker of a host through a small SQLite file in
-the temp directory (a multi-worker server must not multiply the budget by its
-worker count); with `REDIS_URL` they live in Redis, so every worker of every
-host spends one budget. In-process tests use plain memory.
+the private host directory (`host.counters`: a multi-worker server must not
+multiply the budget by its worker count); with `REDIS_URL` they live in
+Redis, so every worker of every host spends one budget. In-process tests
+use plain memory.
 
 We do not use quart-rate-limiter: its limits are keyed by one function per
 route, while login needs two keys at once (the client address and the typed
@@ -30,11 +31,12 @@ from typing import Any, ParamSpec, Protocol, TypeVar
 from quart import Quart, request
 from redis import asyncio as aioredis
 from redis.exceptions import RedisError
+from sqlalchemy.engine import make_url
 
 from backend import extensions
 from backend.config import RateLimit, Settings
 from backend.errors import RateLimited, ServiceUnavailable
-from backend.web.ratelimit_store import HostCounter
+from backend.host.counters import HostCounter
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -68,11 +70,20 @@ class MemoryCounter:
 
 
 class RedisCounter:
-    def __init__(self, url: str) -> None:
+    """Counters in Redis, shared by every host of one database.
+
+    Keys carry the database's name: budgets are keyed by account id, and ids
+    mean something only within one database, so two databases (a staging
+    copy, parallel test runs) sharing one Redis must not share budgets.
+    """
+
+    def __init__(self, url: str, *, database_url: str) -> None:
         self._redis = aioredis.from_url(url)
         self._script = self._redis.register_script(_SCRIPT)
+        self._namespace = make_url(database_url).database or "default"
 
     async def hit(self, key: str, period: int) -> tuple[int, float]:
+        key = f"{self._namespace}:{key}"
         try:
             count, ttl_ms = await self._script(keys=[key], args=[period * 1000])
         except RedisError as error:
@@ -93,12 +104,15 @@ class RateLimiter:
     def init_app(self, app: Quart) -> None:
         app.extensions[extensions.RATE_LIMITER] = self
         if self.settings.redis_url:
-            redis_counter = RedisCounter(self.settings.redis_url)
+            redis_counter = RedisCounter(
+                self.settings.redis_url, database_url=self.settings.database_url
+            )
             self.counter = redis_counter
             app.after_serving(redis_counter.close)
         elif self.settings.app_env != "testing":
             host_counter = HostCounter.for_database(self.settings.database_url)
             self.counter = host_counter
+            app.before_serving(host_counter.open)  # a bad file stops the start
             app.after_serving(host_counter.close)
 
     async def hit(self, scope: str, key: str, limit: RateLimit) -> None:
@@ -156,6 +170,35 @@ def rate_limit(*limits: Limit) -> Callable[[Callable[P, Awaitable[R]]], Any]:
         return wrapper
 
     return decorator
+
+
+def spent_by_service(limit: Limit) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Declare `limit` on a route whose service decides when to spend it.
+
+    For work that is not always done: `POST /orders` answers an idempotent
+    replay without placing anything, and a replay must not spend the budget.
+    The view passes `budget(limit)` to the service, which calls it once it
+    knows it places an order.
+    """
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        setattr(view, LIMITS_ATTR, (limit,))
+        return view
+
+    return decorator
+
+
+def budget(limit: Limit, **kwargs: Any) -> Callable[[], Awaitable[None]]:
+    """Spending one unit of `limit` for this request, when the caller calls it."""
+    limiter: RateLimiter = extensions.rate_limiter()
+    key = limit.key(kwargs)
+    setting = limit.setting(limiter.settings)
+
+    async def spend() -> None:
+        resolved = await key if inspect.isawaitable(key) else key
+        await limiter.hit(limit.scope, resolved, setting)
+
+    return spend
 
 
 def rate_exempt(reason: str) -> Callable[[Callable[P, R]], Callable[P, R]]:

@@ -28,14 +28,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
 from backend.db.database import Database
-from backend.events.bus import encode_event
 from backend.jobs import JobContext, JobFailed, enqueue, enqueue_many, job_kind
 from backend.jobs.registry import Backoff
 from backend.models import OrderEvent, WebhookDelivery, WebhookEndpoint
 from backend.models.base import utcnow
+from backend.security.sealing import UnreadableSecret
+from backend.services.order_events import encode_event
 from backend.webhooks import metrics, signing
+from backend.webhooks import secrets as endpoint_secrets
 from backend.webhooks.addresses import Target, UrlRefused, resolve
-from backend.webhooks.secrets import SecretBox
 
 DELIVERY_KIND = metrics.DELIVERY_KIND
 PER_ENDPOINT = 2
@@ -146,11 +147,17 @@ async def load_message(
         if endpoint is None or not endpoint.enabled or event is None:
             return None
         body = encode_event(event).encode()
-    box = SecretBox(settings.secret_key)
-    secrets = [box.open(endpoint.secret)]
+    sealed = [endpoint.secret]
     expires = endpoint.previous_secret_expires_at
     if endpoint.previous_secret and expires is not None and expires > utcnow():
-        secrets.append(box.open(endpoint.previous_secret))
+        sealed.append(endpoint.previous_secret)
+    try:
+        secrets = [endpoint_secrets.unseal(settings.secret_key, s) for s in sealed]
+    except UnreadableSecret:
+        raise JobFailed(
+            "The endpoint's secret cannot be read (was SECRET_KEY changed?): "
+            "rotate it, then retry."
+        ) from None
     return Message(endpoint.url, secrets, signing.message_id(event.id), body)
 
 

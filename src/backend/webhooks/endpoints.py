@@ -14,9 +14,8 @@ from backend.models import OrderEvent, WebhookDelivery, WebhookEndpoint
 from backend.models.base import utcnow
 from backend.services.order_events import latest_event_id
 from backend.services.pagination import PageResult, paginate
-from backend.webhooks import delivery
+from backend.webhooks import delivery, secrets
 from backend.webhooks.addresses import UrlRefused, check_url, resolve
-from backend.webhooks.secrets import SecretBox, new_secret
 
 UPDATABLE = frozenset({"url", "description", "event_types", "enabled"})
 
@@ -45,13 +44,13 @@ async def create_endpoint(
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its secret (shown this once); later events go to it."""
     await _refuse_unsafe_url(url, settings)
-    secret = new_secret()
+    secret = secrets.new_secret()
     endpoint = WebhookEndpoint(
         url=url,
         description=description,
         event_types=event_types,
         enabled=True,
-        secret=SecretBox(settings.secret_key).seal(secret),
+        secret=secrets.seal(settings.secret_key, secret),
         # Only events committed from now on: the dispatcher starts after this.
         event_cursor=await latest_event_id(session),
     )
@@ -112,12 +111,12 @@ async def rotate_secret(
 ) -> str:
     """A new secret; the old one still signs for `WEBHOOK_SECRET_OVERLAP` seconds."""
     endpoint = await get_endpoint(session, endpoint_id)
-    secret = new_secret()
+    secret = secrets.new_secret()
     endpoint.previous_secret = endpoint.secret
     endpoint.previous_secret_expires_at = utcnow() + timedelta(
         seconds=settings.webhook_secret_overlap
     )
-    endpoint.secret = SecretBox(settings.secret_key).seal(secret)
+    endpoint.secret = secrets.seal(settings.secret_key, secret)
     await session.flush()
     return secret
 

@@ -1,11 +1,10 @@
 """Signing secrets: made here, stored encrypted, decrypted only to sign.
 
 A secret must be usable for HMAC, so unlike tokens it cannot be stored
-hashed. It is encrypted with AES-256-GCM under a key derived from
-`SECRET_KEY` by HKDF (its own `info`, so the key is used for nothing else);
-a database dump without the application's settings does not reveal it.
-Rotating `SECRET_KEY` makes stored secrets unreadable: rotate every
-endpoint's secret afterwards.
+hashed. It is sealed (`backend.security.sealing`, purpose `webhook-secret`,
+a key used for nothing else); a database dump without the application's
+settings does not reveal it. Rotating `SECRET_KEY` makes stored secrets
+unreadable: rotate every endpoint's secret afterwards.
 """
 
 from __future__ import annotations
@@ -13,15 +12,13 @@ from __future__ import annotations
 import base64
 import os
 
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from backend.security.sealing import Sealer
 
 PREFIX = "whsec_"
 SECRET_BYTES = 32
-_NONCE_BYTES = 12
-_INFO = b"backend webhook signing secrets v1"
-_AAD = b"webhook_endpoint.secret"
+# Sealed before the endpoint has an id (and moved to `previous_secret` on
+# rotation), so the context names the column's role, not the row.
+_CONTEXT = "webhook_endpoint.secret"
 
 
 def new_secret() -> str:
@@ -34,20 +31,10 @@ def signing_key(secret: str) -> bytes:
     return base64.b64decode(secret.removeprefix(PREFIX))
 
 
-class SecretBox:
-    """Encrypts and decrypts secrets under the key derived from `SECRET_KEY`."""
+def seal(secret_key: str, secret: str) -> str:
+    return Sealer(secret_key, "webhook-secret").seal(secret, context=_CONTEXT)
 
-    def __init__(self, secret_key: str) -> None:
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(
-            secret_key.encode()
-        )
-        self._aead = AESGCM(key)
 
-    def seal(self, secret: str) -> str:
-        nonce = os.urandom(_NONCE_BYTES)
-        sealed = self._aead.encrypt(nonce, secret.encode(), _AAD)
-        return base64.b64encode(nonce + sealed).decode()
-
-    def open(self, sealed: str) -> str:
-        raw = base64.b64decode(sealed)
-        return self._aead.decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], _AAD).decode()
+def unseal(secret_key: str, sealed: str) -> str:
+    """The secret; `UnreadableSecret` if sealed under another `SECRET_KEY`."""
+    return Sealer(secret_key, "webhook-secret").open(sealed, context=_CONTEXT)

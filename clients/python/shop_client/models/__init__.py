@@ -29,6 +29,8 @@ from .jobs_list_job_page import JobsListJobPage
 from .jobs_list_state import JobsListState
 from .jobs_retry_job_out import JobsRetryJobOut
 from .order_event_out import OrderEventOut
+from .order_event_out_previous_status_type_0 import OrderEventOutPreviousStatusType0
+from .order_event_out_status import OrderEventOutStatus
 from .order_event_out_type import OrderEventOutType
 from .order_item_out import OrderItemOut
 from .order_line import OrderLine
@@ -113,6 +115,8 @@ __all__ = (
     "JobsListState",
     "JobsRetryJobOut",
     "OrderEventOut",
+    "OrderEventOutPreviousStatusType0",
+    "OrderEventOutStatus",
     "OrderEventOutType",
     "OrderItemOut",
     "OrderLine",

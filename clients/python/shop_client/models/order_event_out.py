@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.order_event_out_previous_status_type_0 import OrderEventOutPreviousStatusType0
+from ..models.order_event_out_status import OrderEventOutStatus
 from ..models.order_event_out_type import OrderEventOutType
 
 if TYPE_CHECKING:
@@ -25,8 +27,8 @@ class OrderEventOut:
         occurred_at (datetime.datetime):
         order (OrderOut):
         order_id (int):
-        previous_status (None | str):
-        status (str):
+        previous_status (None | OrderEventOutPreviousStatusType0):
+        status (OrderEventOutStatus):
         type_ (OrderEventOutType):
         user_id (int):
     """
@@ -35,8 +37,8 @@ class OrderEventOut:
     occurred_at: datetime.datetime
     order: OrderOut
     order_id: int
-    previous_status: None | str
-    status: str
+    previous_status: None | OrderEventOutPreviousStatusType0
+    status: OrderEventOutStatus
     type_: OrderEventOutType
     user_id: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -51,9 +53,12 @@ class OrderEventOut:
         order_id = self.order_id
 
         previous_status: None | str
-        previous_status = self.previous_status
+        if isinstance(self.previous_status, OrderEventOutPreviousStatusType0):
+            previous_status = self.previous_status.value
+        else:
+            previous_status = self.previous_status
 
-        status = self.status
+        status = self.status.value
 
         type_ = self.type_.value
 
@@ -89,14 +94,22 @@ class OrderEventOut:
 
         order_id = d.pop("order_id")
 
-        def _parse_previous_status(data: object) -> None | str:
+        def _parse_previous_status(data: object) -> None | OrderEventOutPreviousStatusType0:
             if data is None:
                 return data
-            return cast(None | str, data)
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                previous_status_type_0 = OrderEventOutPreviousStatusType0(data)
+
+                return previous_status_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | OrderEventOutPreviousStatusType0, data)
 
         previous_status = _parse_previous_status(d.pop("previous_status"))
 
-        status = d.pop("status")
+        status = OrderEventOutStatus(d.pop("status"))
 
         type_ = OrderEventOutType(d.pop("type"))
 

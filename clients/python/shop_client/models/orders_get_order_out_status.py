@@ -4,6 +4,7 @@ from enum import StrEnum
 class OrdersGetOrderOutStatus(StrEnum):
     CANCELLED = "cancelled"
     DELIVERED = "delivered"
+    EXPIRED = "expired"
     PAID = "paid"
     PENDING = "pending"
     SHIPPED = "shipped"

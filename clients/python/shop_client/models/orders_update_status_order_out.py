@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.orders_update_status_order_out_status import OrdersUpdateStatusOrderOutStatus
+from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.order_item_out import OrderItemOut
@@ -28,6 +29,7 @@ class OrdersUpdateStatusOrderOut:
         total_cents (int):
         updated_at (datetime.datetime):
         user_id (int):
+        expires_at (datetime.datetime | None | Unset): When a pending order expires; null otherwise.
     """
 
     created_at: datetime.datetime
@@ -38,6 +40,7 @@ class OrdersUpdateStatusOrderOut:
     total_cents: int
     updated_at: datetime.datetime
     user_id: int
+    expires_at: datetime.datetime | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -60,6 +63,14 @@ class OrdersUpdateStatusOrderOut:
 
         user_id = self.user_id
 
+        expires_at: None | str | Unset
+        if isinstance(self.expires_at, Unset):
+            expires_at = UNSET
+        elif isinstance(self.expires_at, datetime.datetime):
+            expires_at = self.expires_at.isoformat()
+        else:
+            expires_at = self.expires_at
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -74,6 +85,8 @@ class OrdersUpdateStatusOrderOut:
                 "user_id": user_id,
             }
         )
+        if expires_at is not UNSET:
+            field_dict["expires_at"] = expires_at
 
         return field_dict
 
@@ -103,6 +116,23 @@ class OrdersUpdateStatusOrderOut:
 
         user_id = d.pop("user_id")
 
+        def _parse_expires_at(data: object) -> datetime.datetime | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                expires_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return expires_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None | Unset, data)
+
+        expires_at = _parse_expires_at(d.pop("expires_at", UNSET))
+
         orders_update_status_order_out = cls(
             created_at=created_at,
             currency=currency,
@@ -112,6 +142,7 @@ class OrdersUpdateStatusOrderOut:
             total_cents=total_cents,
             updated_at=updated_at,
             user_id=user_id,
+            expires_at=expires_at,
         )
 
         orders_update_status_order_out.additional_properties = d

@@ -4,6 +4,7 @@ from enum import StrEnum
 class OrdersUpdateStatusOrderOutStatus(StrEnum):
     CANCELLED = "cancelled"
     DELIVERED = "delivered"
+    EXPIRED = "expired"
     PAID = "paid"
     PENDING = "pending"
     SHIPPED = "shipped"

@@ -27,36 +27,42 @@ from backend.schemas.order import (
     OrderQuery,
     OrderStatusUpdate,
 )
-from backend.services import orders
-from backend.web.guards import (
-    admin_required,
-    current_user,
-    login_required,
-    verified_email_required,
-)
+from backend.services import order_rules, orders
+from backend.web.guards import admin_required, current_user, login_required
+from backend.web.ratelimit import Limit, budget, spent_by_service
 
 blueprint = Blueprint("orders", __name__, url_prefix="/orders")
+# Per user, shared by every worker and host like the login limits.
+PLACEMENTS = Limit(
+    "orders",
+    lambda settings: settings.orders_limit,
+    key=lambda _kwargs: str(current_user().id),
+)
 
 
 @blueprint.post("")
 @login_required
-@verified_email_required
 @validate_headers(IdempotencyHeaders)
 @validate_request(OrderCreate)
+@spent_by_service(PLACEMENTS)
 @validate_response(OrderOut, 201)
+@document_response(Problem, 403)
 @document_response(Problem, 404)
 @document_response(Problem, 409)
+@document_response(Problem, 429)
 @tag(["orders"])
 async def create_order(
     data: OrderCreate, headers: IdempotencyHeaders
 ) -> tuple[dict[str, Any], int, Headers]:
     """Place an order (honours Idempotency-Key)."""
+    user, settings = current_user(), extensions.settings()
     placed = await orders.place_order(
         get_session(),
-        user_id=current_user().id,
+        user_id=user.id,
         lines=data.items,
-        currency=extensions.settings().currency,
+        currency=settings.currency,
         idempotency_key=headers.idempotency_key,
+        rules=order_rules.rules_for(settings, user, spend_budget=budget(PLACEMENTS)),
     )
     # A Headers object, not a dict: quart-schema would build a pydantic
     # TypeAdapter for a dict of headers on every response.

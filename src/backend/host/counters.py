@@ -1,5 +1,10 @@
 """Host-wide rate-limit counters: one SQLite file shared by a server's workers.
 
+The file, its lock and SQLite's WAL files live in the private host directory
+and go through the host-file policy (`host.files`): another local user could
+otherwise reset or inflate the counters (switching login throttling off, or
+locking an account out) and read every typed login name and address.
+
 Each hit is a single atomic upsert, so concurrent workers never lose a count.
 Windows are fixed and keyed by wall-clock time, the one clock every process
 on the host shares.
@@ -11,12 +16,19 @@ import asyncio
 import contextlib
 import fcntl
 import hashlib
+import os
 import sqlite3
-import tempfile
 import time
 from pathlib import Path
 
 import aiosqlite
+
+from backend.host.files import (
+    check_if_present,
+    open_private,
+    private_directory,
+    private_file,
+)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS counter (
@@ -47,7 +59,11 @@ class HostCounter:
     def for_database(cls, database_url: str) -> HostCounter:
         """One file per deployment: the workers of one server share it."""
         digest = hashlib.sha256(database_url.encode()).hexdigest()[:16]
-        return cls(Path(tempfile.gettempdir()) / f"backend-ratelimit-{digest}.sqlite3")
+        return cls(private_directory() / f"ratelimit-{digest}.sqlite3")
+
+    async def open(self) -> None:
+        """Check the files and connect now (at startup), not at the first hit."""
+        await self._connect()
 
     async def hit(self, key: str, period: int) -> tuple[int, float]:
         connection = await self._connect()
@@ -85,7 +101,12 @@ def _prepare_file(path: Path) -> None:
     busy timeout (it answers "locked" at once), so they run under an OS file
     lock and only when the table is missing; later connections do no DDL.
     """
-    with path.with_suffix(".lock").open("a") as lock:
+    # SQLite opens these by name and gives the WAL files the database's mode.
+    private_file(path)
+    for sibling in ("-wal", "-shm"):
+        check_if_present(path.with_name(path.name + sibling))
+    lock = open_private(path.with_suffix(".lock"))
+    try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         with contextlib.closing(sqlite3.connect(path, timeout=5)) as database:
             exists = database.execute(
@@ -95,3 +116,5 @@ def _prepare_file(path: Path) -> None:
                 database.execute("PRAGMA journal_mode=WAL")
                 database.execute(_SCHEMA)
                 database.commit()
+    finally:
+        os.close(lock)  # and with it the flock

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from backend.web.ratelimit_store import HostCounter
+from backend.host.counters import HostCounter
 
 
 async def test_two_workers_share_one_budget(tmp_path: Path) -> None:
