@@ -42,7 +42,11 @@ _PENDING_HELD = (
         .scalar_subquery()
     )
     .where(_USERS.c.id == bindparam("user_id"))
-    .with_for_update(of=_USERS)
+    # FOR NO KEY UPDATE: placements of one user take turns, yet the KEY SHARE
+    # locks their own foreign keys take on the user row (the idempotency key,
+    # the order) do not conflict with it; FOR UPDATE would, and two placements
+    # that each inserted a row first would deadlock.
+    .with_for_update(of=_USERS, key_share=True)
 )
 
 
