@@ -6,19 +6,20 @@ STAMP  := $(VENV)/.installed-stamp
 APP    := backend.asgi:app
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format typecheck check migrate revision bench bench-quick lock clean
+.PHONY: help install run test lint format typecheck check migrate revision bench bench-quick lock clean client
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-12s %s\n", $$1, $$2}'
 
 # Reinstall only when the dependency declarations change. Every dependency comes
 # from the hashed lock (pip refuses a file whose hash differs); the app itself
-# is then installed editable without resolving anything again.
-$(STAMP): pyproject.toml constraints.txt
+# and the generated client (clients/python) are then installed editable without
+# resolving anything again.
+$(STAMP): pyproject.toml constraints.txt clients/python/setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --require-hashes -r constraints.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e . -e clients/python
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create .venv and install the app with its dev tools
@@ -30,6 +31,9 @@ run: install ## Migrate and seed the embedded SQLite database, then serve on :50
 
 test: install ## The whole suite (SQLite, and PostgreSQL when reachable), with coverage
 	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
+
+client: install ## Regenerate the typed Python client in clients/python/ from /openapi.json
+	$(BIN)/python clients/generate.py clients/python
 
 lint: install ## ruff check and format check
 	$(BIN)/ruff check src tests bench

@@ -7,7 +7,7 @@ from quart_cors import cors
 from quart_schema import QuartSchema
 
 from backend import cli, events, extensions, mail
-from backend.api import asyncapi, health, register_apis
+from backend.api import asyncapi, docs, health, register_apis
 from backend.api.openapi import ShopOpenAPIProvider
 from backend.config import Settings
 from backend.db import request_scope
@@ -17,11 +17,21 @@ from backend.metrics import web as metrics_web
 from backend.security import totp
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import TokenService
-from backend.server import gc_tuning, lifecycle, logs, startup
+from backend.server import gc_tuning, lifecycle, logs, startup, ws_frames
 from backend.web import problems, product_cache, requests
 from backend.web.json_provider import use_orjson
 from backend.web.ratelimit import RateLimiter
 from backend.webhooks import lifecycle as webhooks_lifecycle
+
+# Response headers a browser script may read on a cross-origin response.
+EXPOSED_HEADERS = (
+    "X-Request-ID",
+    "ETag",
+    "Retry-After",
+    "Idempotent-Replayed",
+    "WWW-Authenticate",
+    "Location",
+)
 
 
 def create_app(settings: Settings | None = None) -> Quart:
@@ -50,10 +60,11 @@ def create_app(settings: Settings | None = None) -> Quart:
         },
         redoc_ui_path=None,
         scalar_ui_path=None,
-        swagger_ui_path="/docs",
+        swagger_ui_path=None,  # backend.api.docs serves /docs, offline
         openapi_provider_class=ShopOpenAPIProvider,
     )
     use_orjson(app)  # after QuartSchema, whose provider it wraps
+    ws_frames.install()  # 1009 and the close handshake while a client still sends
     requests.init_app(app)
     problems.register_error_handlers(app)
     request_scope.init_app(app, Database(settings))
@@ -71,11 +82,12 @@ def create_app(settings: Settings | None = None) -> Quart:
 
     app.register_blueprint(health.blueprint)
     app.register_blueprint(asyncapi.blueprint)
+    app.register_blueprint(docs.blueprint)
     register_apis(app)
     cli.init_app(app)
 
     if settings.cors_origin_list:
         cors(
-            app, allow_origin=settings.cors_origin_list, expose_headers=["X-Request-ID"]
+            app, allow_origin=settings.cors_origin_list, expose_headers=EXPOSED_HEADERS
         )
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -98,4 +99,29 @@ async def test_docs_page_is_html(client: Client) -> None:
     response = await client.get("/docs")
     assert response.status_code == 200
     assert "text/html" in response.content_type
-    assert "/openapi.json" in await response.get_data(as_text=True)
+    page = await response.get_data(as_text=True)
+    assert page.startswith("<!DOCTYPE html>\n<html")
+    assert page.rstrip().endswith("</html>")
+    assert 'data-openapi-url="/openapi.json"' in page
+    # Every script and style comes from this service: no CDN, no inline script.
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert len(sources) == 4
+    assert all(source.startswith("/docs/assets/") for source in sources)
+    assert "script-src 'self';" in response.headers["Content-Security-Policy"]
+    for source in sources:
+        asset = await client.get(source)
+        assert asset.status_code == 200, source
+        assert len(await asset.get_data()) > 0
+        assert "immutable" in asset.headers["Cache-Control"]
+    bundle = next(s for s in sources if s.endswith("swagger-ui-bundle.js"))
+    assert b"SwaggerUIBundle" in await (await client.get(bundle)).get_data()
+
+
+async def test_docs_assets_outside_the_allow_list_are_not_found(client: Client) -> None:
+    page = await (await client.get("/docs")).get_data(as_text=True)
+    version = re.search(r"/docs/assets/([^/]+)/", page)
+    assert version is not None
+    for name in ("LICENSE", "..%2F..%2F__init__.py", "oauth2-redirect.html"):
+        response = await client.get(f"/docs/assets/{version[1]}/{name}")
+        assert response.status_code == 404, name
+    assert (await client.get("/docs/assets/0.0.1/swagger-ui.css")).status_code == 404

@@ -117,6 +117,18 @@ async def test_cors_allows_configured_origins_only(
         other = await client.get("/health", headers={"Origin": "https://evil.example"})
     assert allowed.headers["Access-Control-Allow-Origin"] == "https://shop.example"
     assert "Access-Control-Allow-Origin" not in other.headers
+    exposed = allowed.headers["Access-Control-Expose-Headers"].lower().split(", ")
+    assert sorted(exposed) == sorted(
+        header.lower()
+        for header in (
+            "X-Request-ID",
+            "ETag",
+            "Retry-After",
+            "Idempotent-Replayed",
+            "WWW-Authenticate",
+            "Location",
+        )
+    )
 
 
 async def test_a_connection_that_died_while_idle_is_replaced_unseen(

@@ -10,7 +10,6 @@ from sqlalchemy import text
 from backend import extensions
 from backend.db.failures import is_database_unavailable
 from backend.errors import ServiceUnavailable
-from backend.schemas.common import Problem
 
 blueprint = Blueprint("health", __name__)
 
@@ -35,7 +34,6 @@ async def health() -> HealthOut:
 @blueprint.get("/ready")
 @tag(["health"])
 @validate_response(ReadyOut, 200)
-@validate_response(Problem, 503)
 async def ready() -> ReadyOut:
     """Readiness: the database answers."""
     try:

@@ -19,7 +19,12 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from backend.config import Settings
-from backend.db.engines import SQLITE_WRITE_OPTION, create_engine
+from backend.db.engines import (
+    SQLITE_WRITE_OPTION,
+    create_engine,
+    create_sqlite_read_engine,
+    is_sqlite_file,
+)
 
 
 class Database:
@@ -30,6 +35,7 @@ class Database:
         self.engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
         self._read_sessions: async_sessionmaker[AsyncSession] | None = None
+        self._read_engine: AsyncEngine | None = None
 
     async def connect(self) -> None:
         if self._sessions is None:  # tests may have bound a connection already
@@ -44,11 +50,18 @@ class Database:
             extra["join_transaction_mode"] = "create_savepoint"
         self._sessions = async_sessionmaker(bind, expire_on_commit=False, **extra)
         readonly = _read_only(bind, sqlite=self.settings.is_sqlite)
+        if isinstance(bind, AsyncEngine) and is_sqlite_file(bind):
+            # Readers off the writers' single connection (see engines._sqlite_engine).
+            self._read_engine = create_sqlite_read_engine(self.settings)
+            readonly = _read_only(self._read_engine, sqlite=True)
         self._read_sessions = async_sessionmaker(
             readonly, expire_on_commit=False, **extra
         )
 
     async def dispose(self) -> None:
+        if self._read_engine is not None:
+            await self._read_engine.dispose()
+            self._read_engine = None
         if self.engine is not None:
             await self.engine.dispose()
             self.engine = None

@@ -18,6 +18,9 @@ from backend.db.pool import FairAsyncQueuePool
 SQLITE_WRITE_OPTION = "sqlite_write"
 # A pooled connection idle at least this long is pinged before it is handed out.
 IDLE_PING_SECONDS = 5.0
+# How long a SQLite writer waits for its turn at the write lock, in arrival order.
+# Contention is not an outage: a storm of writers queues, each transaction short.
+SQLITE_WRITE_WAIT_SECONDS = 120.0
 _IDLE_SINCE = "idle_since"
 
 
@@ -78,11 +81,39 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
             raise DisconnectionError("idle connection is dead") from error
 
 
-def _sqlite_engine(settings: Settings) -> AsyncEngine:
+def create_sqlite_read_engine(settings: Settings) -> AsyncEngine:
+    """The readers' engine of a SQLite file, beside `create_engine`'s writers."""
+    return _sqlite_engine(settings, writer=False)
+
+
+def is_sqlite_file(engine: AsyncEngine) -> bool:
+    database = engine.url.database
+    return engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
+
+
+def _sqlite_engine(settings: Settings, *, writer: bool = True) -> AsyncEngine:
+    """A file database gets two engines: readers, and writers taking turns.
+
+    SQLite has one write lock. Writers that all race for it through the busy
+    handler are served in no order (it polls, and whoever polls at the right
+    moment wins), so under a storm one of them can wait past any busy timeout
+    and fail. Instead the writer engine has one connection per process, handed
+    out first come, first served by the fair pool: writers queue in the event
+    loop, and the busy timeout only covers other processes. Readers (WAL) never
+    wait for writers and have their own pool.
+    """
     url = make_url(settings.database_url)
+    options: dict[str, Any] = {}
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url, connect_args={"timeout": 30})
+        if writer:
+            options = {
+                "poolclass": FairAsyncQueuePool,
+                "pool_size": 1,
+                "max_overflow": 0,
+                "pool_timeout": SQLITE_WRITE_WAIT_SECONDS,
+            }
+    engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -18,6 +18,17 @@ def _strip(value: object) -> object:
 Stripped = BeforeValidator(_strip)
 
 
+# Documents the NUL rule below, so generated clients and fuzzers know it.
+NO_NUL_PATTERN = "^[^\\u0000]*$"
+
+
+def _document_no_nul(schema: dict[str, Any]) -> None:
+    for field in schema.get("properties", {}).values():
+        for variant in field.get("anyOf", [field]):
+            if variant.get("type") == "string" and "pattern" not in variant:
+                variant["pattern"] = NO_NUL_PATTERN
+
+
 class _ClientStrings(BaseModel):
     """What every client-sent model shares: strict fields, stripped strings.
 
@@ -26,7 +37,9 @@ class _ClientStrings(BaseModel):
     what PostgreSQL refuses.
     """
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_document_no_nul
+    )
 
     @field_validator("*")
     @classmethod
@@ -40,8 +53,23 @@ class InputSchema(_ClientStrings):
     """Request bodies: unknown fields are a 422; strings are stripped."""
 
 
+def _document_query(schema: dict[str, Any]) -> None:
+    """A query parameter is absent or a value, never `null`: document only values."""
+    _document_no_nul(schema)
+    for field in schema.get("properties", {}).values():
+        variants = field.get("anyOf", [])
+        values = [variant for variant in variants if variant.get("type") != "null"]
+        if len(values) == 1 and len(variants) == 2:
+            del field["anyOf"]
+            field.update(values[0])
+            if field.get("default", ...) is None:
+                del field["default"]
+
+
 class QuerySchema(_ClientStrings):
     """Query strings: stripped; an unknown parameter is a 422, as in bodies."""
+
+    model_config = ConfigDict(json_schema_extra=_document_query)
 
 
 class OutputSchema(BaseModel):

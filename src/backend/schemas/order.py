@@ -17,9 +17,9 @@ from backend.schemas.common import (
     QuerySchema,
     Stripped,
 )
-from backend.schemas.product import JsonInt
+from backend.schemas.product import JsonInt, JsonNumber
 
-RowId = Annotated[JsonInt, Field(ge=1, le=MAX_ROW_ID)]
+RowId = Annotated[int, Field(ge=1, le=MAX_ROW_ID), JsonNumber]
 OrderStatus = Annotated[OrderStatusName, Stripped]
 
 

@@ -32,10 +32,13 @@ def _json_number(value: object) -> object:
     return value
 
 
-JsonInt = Annotated[int, BeforeValidator(_json_number)]
+JsonNumber = BeforeValidator(_json_number)
+JsonInt = Annotated[int, JsonNumber]
 MAX_PRICE_CENTS = 100_000_000
-PriceCents = Annotated[JsonInt, Field(ge=0, le=MAX_PRICE_CENTS)]
-Stock = Annotated[JsonInt, Field(ge=0, le=1_000_000)]
+# Bounds before the validator: after it, pydantic cannot render them as JSON
+# Schema and the document would carry `ge`/`le` instead of minimum/maximum.
+PriceCents = Annotated[int, Field(ge=0, le=MAX_PRICE_CENTS), JsonNumber]
+Stock = Annotated[int, Field(ge=0, le=1_000_000), JsonNumber]
 # Any bound >= 0 is valid; past the dearest possible price it changes nothing,
 # so it is clamped rather than sent to an integer column it would overflow.
 PriceBound = Annotated[

@@ -14,6 +14,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from backend.schemas.common import InputSchema, OutputSchema, Page, PageQuery
 
@@ -71,11 +72,12 @@ class UserCreate(InputSchema):
 class UserUpdate(InputSchema):
     """Every writable field; which of them a caller may send depends on its role."""
 
-    email: Email | None = None
+    # SkipJsonSchema: null is not a documented value (the validator rejects it).
+    email: Email | SkipJsonSchema[None] = None
     first_name: Name | None = None
     last_name: Name | None = None
-    is_active: bool | None = None
-    is_admin: bool | None = None
+    is_active: bool | SkipJsonSchema[None] = None
+    is_admin: bool | SkipJsonSchema[None] = None
 
     @model_validator(mode="before")
     @classmethod

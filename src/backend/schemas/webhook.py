@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from backend.schemas.common import InputSchema, OutputSchema, Page, PageQuery, Stripped
 from backend.webhooks.addresses import check_url
@@ -39,10 +40,11 @@ class WebhookCreate(InputSchema):
 class WebhookUpdate(InputSchema):
     """Only these fields may change; any other is a 422 (extra fields forbidden)."""
 
-    url: Url | None = None
+    # SkipJsonSchema: null is not a documented value (`_no_nulls` rejects it).
+    url: Url | SkipJsonSchema[None] = None
     description: Description = None
-    event_types: EventTypes | None = None
-    enabled: bool | None = None
+    event_types: EventTypes | SkipJsonSchema[None] = None
+    enabled: bool | SkipJsonSchema[None] = None
 
     _check_url = field_validator("url")(lambda value: value and _url(value))
     _dedupe = field_validator("event_types")(lambda value: value and _distinct(value))

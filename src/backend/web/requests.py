@@ -30,10 +30,10 @@ from backend.server.logs import request_id_var
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _DOCS_PATHS = frozenset({"/docs"})
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
+# /docs loads Swagger UI from this service only (backend.api.docs); its
+# scripts are files, and it styles elements from script, hence the inline styles.
 DOCS_CSP = (
-    "default-src 'none'; "
-    "script-src 'self' 'unsafe-inline' https://cdnjs.cloudflare.com; "
-    "style-src 'self' 'unsafe-inline' https://cdnjs.cloudflare.com; "
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
 )
 
@@ -58,7 +58,13 @@ class ApiRequest(Request):
             body.decode()  # JSON is UTF-8 (RFC 8259); Quart would raise a 500
         except UnicodeDecodeError:
             raise BadRequest("The request body is not valid UTF-8.") from None
-        return await super().get_json(force=force, silent=silent, cache=cache)
+        try:
+            return await super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError:
+            # The stdlib parser recurses once per nesting level and gives up at
+            # the interpreter's limit: malformed input, not a server error. It
+            # fails within the first thousand levels, so this stays cheap.
+            raise BadRequest("The request body is nested too deeply.") from None
 
 
 class ApiWebsocket(Websocket):

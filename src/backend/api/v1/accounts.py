@@ -51,8 +51,7 @@ async def _no_store(response: Response) -> Response:
 @tag(["auth"])
 @validate_request(PasswordResetIn)
 @validate_response(Accepted, 202)
-@validate_response(Problem, 422)
-@validate_response(Problem, 429)
+@document_response(Problem, 429)
 @rate_limit(*RESET_LIMITS)
 async def request_password_reset(data: PasswordResetIn) -> tuple[Accepted, int]:
     """Email a reset link if an active account has this email (same answer if not)."""
@@ -65,9 +64,7 @@ async def request_password_reset(data: PasswordResetIn) -> tuple[Accepted, int]:
 @blueprint.post("/password-reset/confirm")
 @tag(["auth"])
 @validate_request(PasswordResetConfirmIn)
-@validate_response(Problem, 400)
-@validate_response(Problem, 422)
-@validate_response(Problem, 503)
+@document_response(Problem, 400)
 @rate_exempt(UNGUESSABLE)
 @document_response(NoContent, 204)
 async def confirm_password_reset(data: PasswordResetConfirmIn) -> tuple[str, int]:
@@ -85,8 +82,7 @@ async def confirm_password_reset(data: PasswordResetConfirmIn) -> tuple[str, int
 @tag(["auth"])
 @validate_request(VerifyEmailIn)
 @validate_response(UserOut, 200)
-@validate_response(Problem, 400)
-@validate_response(Problem, 422)
+@document_response(Problem, 400)
 @rate_exempt(UNGUESSABLE)
 async def verify_email(data: VerifyEmailIn) -> UserOut:
     """Confirm the email address a verification token was sent to."""
@@ -98,9 +94,8 @@ async def verify_email(data: VerifyEmailIn) -> UserOut:
 @tag(["auth"])
 @login_required
 @validate_response(Accepted, 202)
-@validate_response(Problem, 401)
-@validate_response(Problem, 409)
-@validate_response(Problem, 429)
+@document_response(Problem, 409)
+@document_response(Problem, 429)
 @rate_limit(RESEND_LIMIT)
 async def resend_verification() -> tuple[Accepted, int]:
     """Send a new verification email to your address; older links stop working."""

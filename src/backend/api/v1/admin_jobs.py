@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from quart import Blueprint
-from quart_schema import tag, validate_querystring, validate_response
+from quart_schema import (
+    document_response,
+    tag,
+    validate_querystring,
+    validate_response,
+)
 
 from backend.db.request_scope import get_session
 from backend.jobs import admin
@@ -18,9 +23,7 @@ blueprint = Blueprint("admin_jobs", __name__, url_prefix="/admin/jobs")
 @admin_required
 @validate_querystring(JobQuery)
 @validate_response(JobPage, 200)
-@validate_response(Problem, 401)
-@validate_response(Problem, 403)
-@validate_response(Problem, 422)
+@document_response(Problem, 403)
 @tag(["jobs"])
 async def list_jobs(query_args: JobQuery) -> JobPage:
     """List jobs, newest first (admin)."""
@@ -32,9 +35,8 @@ async def list_jobs(query_args: JobQuery) -> JobPage:
 @blueprint.get("/<int:job_id>")
 @admin_required
 @validate_response(JobOut, 200)
-@validate_response(Problem, 401)
-@validate_response(Problem, 403)
-@validate_response(Problem, 404)
+@document_response(Problem, 403)
+@document_response(Problem, 404)
 @tag(["jobs"])
 async def get_job(job_id: int) -> JobOut:
     """Get one job (admin)."""
@@ -44,10 +46,9 @@ async def get_job(job_id: int) -> JobOut:
 @blueprint.post("/<int:job_id>/retry")
 @admin_required
 @validate_response(JobOut, 200)
-@validate_response(Problem, 401)
-@validate_response(Problem, 403)
-@validate_response(Problem, 404)
-@validate_response(Problem, 409)
+@document_response(Problem, 403)
+@document_response(Problem, 404)
+@document_response(Problem, 409)
 @tag(["jobs"])
 async def retry_job(job_id: int) -> JobOut:
     """Queue a dead job again with its attempts reset (admin)."""

@@ -86,10 +86,8 @@ def _auth_out(user: User, issued: IssuedTokens) -> AuthOut:
 @tag(["auth"])
 @validate_request(RegisterIn)
 @validate_response(AuthOut, 201)
-@validate_response(Problem, 409)
-@validate_response(Problem, 422)
-@validate_response(Problem, 429)
-@validate_response(Problem, 503)
+@document_response(Problem, 409)
+@document_response(Problem, 429)
 @rate_limit(REGISTER_LIMIT)
 async def register(data: RegisterIn) -> tuple[AuthOut, int]:
     """Create an account and log it in."""
@@ -110,10 +108,8 @@ async def register(data: RegisterIn) -> tuple[AuthOut, int]:
 @tag(["auth"])
 @validate_request(LoginIn)
 @validate_response(AuthOut, 200)
-@validate_response(Problem, 401)
-@validate_response(Problem, 422)
-@validate_response(Problem, 429)
-@validate_response(Problem, 503)
+@document_response(Problem, 401)
+@document_response(Problem, 429)
 @rate_limit(*LOGIN_LIMITS)
 async def login(data: LoginIn) -> AuthOut:
     """Log in with a username or email, a password and, if enabled, a code."""
@@ -136,8 +132,7 @@ async def login(data: LoginIn) -> AuthOut:
 @tag(["auth"])
 @validate_request(RefreshIn)
 @validate_response(TokenPair, 200)
-@validate_response(Problem, 401)
-@validate_response(Problem, 422)
+@document_response(Problem, 401)
 @rate_exempt("refresh tokens are signed and single-use; there is nothing to guess")
 async def refresh(data: RefreshIn) -> TokenPair:
     """Exchange a refresh token (body or Bearer header) for a new pair."""
@@ -160,8 +155,6 @@ def _pair(issued: IssuedTokens) -> dict[str, Any]:
 @tag(["auth"])
 @login_required
 @validate_request(LogoutIn)
-@validate_response(Problem, 401)
-@validate_response(Problem, 422)
 @rate_exempt("needs a valid access token and only ends sessions")
 @document_response(NoContent, 204)
 async def logout(data: LogoutIn) -> tuple[str, int]:
@@ -179,7 +172,6 @@ async def logout(data: LogoutIn) -> tuple[str, int]:
 @tag(["auth"])
 @login_required
 @validate_response(UserOut, 200)
-@validate_response(Problem, 401)
 @rate_exempt("needs a valid access token and reads only the caller's account")
 async def me() -> UserOut:
     """The logged-in user."""
@@ -190,11 +182,8 @@ async def me() -> UserOut:
 @tag(["auth"])
 @login_required
 @validate_request(ChangePasswordIn)
-@validate_response(Problem, 401)
-@validate_response(Problem, 403)
-@validate_response(Problem, 422)
-@validate_response(Problem, 429)
-@validate_response(Problem, 503)
+@document_response(Problem, 403)
+@document_response(Problem, 429)
 @rate_limit(ACCOUNT_LIMIT)
 @document_response(NoContent, 204)
 async def change_password(data: ChangePasswordIn) -> tuple[str, int]:

@@ -35,12 +35,9 @@ async def _no_store(response: Response) -> Response:
 @login_required
 @validate_request(TotpSetupIn)
 @validate_response(TotpSetupOut, 200)
-@validate_response(Problem, 401)
-@validate_response(Problem, 403)
-@validate_response(Problem, 409)
-@validate_response(Problem, 422)
-@validate_response(Problem, 429)
-@validate_response(Problem, 503)
+@document_response(Problem, 403)
+@document_response(Problem, 409)
+@document_response(Problem, 429)
 @rate_limit(ACCOUNT_LIMIT)
 async def setup_totp(data: TotpSetupIn) -> TotpSetupOut:
     """Start TOTP enrolment: a new secret, active once confirmed with a code."""
@@ -60,11 +57,9 @@ async def setup_totp(data: TotpSetupIn) -> TotpSetupOut:
 @login_required
 @validate_request(TotpConfirmIn)
 @validate_response(RecoveryCodesOut, 200)
-@validate_response(Problem, 400)
-@validate_response(Problem, 401)
-@validate_response(Problem, 409)
-@validate_response(Problem, 422)
-@validate_response(Problem, 429)
+@document_response(Problem, 400)
+@document_response(Problem, 409)
+@document_response(Problem, 429)
 @rate_limit(ACCOUNT_LIMIT)
 async def confirm_totp(data: TotpConfirmIn) -> RecoveryCodesOut:
     """Enable TOTP with a current code; returns the recovery codes, shown once."""
@@ -78,13 +73,10 @@ async def confirm_totp(data: TotpConfirmIn) -> RecoveryCodesOut:
 @tag(["auth"])
 @login_required
 @validate_request(TotpDisableIn)
-@validate_response(Problem, 400)
-@validate_response(Problem, 401)
-@validate_response(Problem, 403)
-@validate_response(Problem, 409)
-@validate_response(Problem, 422)
-@validate_response(Problem, 429)
-@validate_response(Problem, 503)
+@document_response(Problem, 400)
+@document_response(Problem, 403)
+@document_response(Problem, 409)
+@document_response(Problem, 429)
 @rate_limit(ACCOUNT_LIMIT)
 @document_response(NoContent, 204)
 async def disable_totp(data: TotpDisableIn) -> tuple[str, int]:

@@ -46,7 +46,6 @@ async def order_events_socket() -> None:
 @blueprint.get("/events/stream")
 @document_response(EventStream, 200)
 @document_response(Problem, 400)
-@document_response(Problem, 401)
 @document_response(Problem, 410)
 @document_response(Problem, 429)
 @security_scheme(BEARER)
@@ -66,9 +65,7 @@ async def stream_order_events() -> Response:
 @login_required
 @validate_querystring(OrderEventQuery)
 @validate_response(OrderEventPage, 200)
-@validate_response(Problem, 401)
-@validate_response(Problem, 410)
-@validate_response(Problem, 422)
+@document_response(Problem, 410)
 @tag(["orders"])
 async def list_order_events(query_args: OrderEventQuery) -> OrderEventPage:
     """Order events after `since`, oldest first: own orders, or all for an admin."""

@@ -6,6 +6,7 @@ from typing import Any
 
 from quart import Blueprint
 from quart_schema import (
+    document_response,
     tag,
     validate_headers,
     validate_querystring,
@@ -45,12 +46,10 @@ PLACEMENTS = Limit(
 @validate_request(OrderCreate)
 @spent_by_service(PLACEMENTS)
 @validate_response(OrderOut, 201)
-@validate_response(Problem, 401)
-@validate_response(Problem, 403)
-@validate_response(Problem, 404)
-@validate_response(Problem, 409)
-@validate_response(Problem, 422)
-@validate_response(Problem, 429)
+@document_response(Problem, 403)
+@document_response(Problem, 404)
+@document_response(Problem, 409)
+@document_response(Problem, 429)
 @tag(["orders"])
 async def create_order(
     data: OrderCreate, headers: IdempotencyHeaders
@@ -75,8 +74,6 @@ async def create_order(
 @login_required
 @validate_querystring(OrderQuery)
 @validate_response(OrderPage, 200)
-@validate_response(Problem, 401)
-@validate_response(Problem, 422)
 @tag(["orders"])
 async def list_orders(query_args: OrderQuery) -> OrderPage:
     """List orders, newest first (own; admins see all)."""
@@ -90,8 +87,7 @@ async def list_orders(query_args: OrderQuery) -> OrderPage:
 @blueprint.get("/<int:order_id>")
 @login_required
 @validate_response(OrderOut, 200)
-@validate_response(Problem, 401)
-@validate_response(Problem, 404)
+@document_response(Problem, 404)
 @tag(["orders"])
 async def get_order(order_id: int) -> OrderOut:
     """Get one order (owner or admin)."""
@@ -103,10 +99,8 @@ async def get_order(order_id: int) -> OrderOut:
 @login_required
 @validate_request(OrderCancel)
 @validate_response(OrderOut, 200)
-@validate_response(Problem, 401)
-@validate_response(Problem, 404)
-@validate_response(Problem, 409)
-@validate_response(Problem, 422)
+@document_response(Problem, 404)
+@document_response(Problem, 409)
 @tag(["orders"])
 async def cancel_order(order_id: int, data: OrderCancel) -> dict[str, Any]:
     """Cancel a pending or paid order; its stock is restored."""
@@ -119,11 +113,9 @@ async def cancel_order(order_id: int, data: OrderCancel) -> dict[str, Any]:
 @admin_required
 @validate_request(OrderStatusUpdate)
 @validate_response(OrderOut, 200)
-@validate_response(Problem, 401)
-@validate_response(Problem, 403)
-@validate_response(Problem, 404)
-@validate_response(Problem, 409)
-@validate_response(Problem, 422)
+@document_response(Problem, 403)
+@document_response(Problem, 404)
+@document_response(Problem, 409)
 @tag(["orders"])
 async def update_order_status(order_id: int, data: OrderStatusUpdate) -> dict[str, Any]:
     """Move an order to another status (admin)."""

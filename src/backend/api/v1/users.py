@@ -27,10 +27,8 @@ blueprint = Blueprint("users", __name__, url_prefix="/users")
 @tag(["users"])
 @validate_request(UserCreate)
 @validate_response(UserOut, 201)
-@validate_response(Problem, 409)
-@validate_response(Problem, 422)
-@validate_response(Problem, 429)
-@validate_response(Problem, 503)
+@document_response(Problem, 409)
+@document_response(Problem, 429)
 @rate_limit(REGISTER_LIMIT)
 async def create_user(data: UserCreate) -> tuple[UserOut, int]:
     """Create an account (no tokens; log in afterwards)."""
@@ -48,9 +46,7 @@ async def create_user(data: UserCreate) -> tuple[UserOut, int]:
 @admin_required
 @validate_querystring(UserQuery)
 @validate_response(UserPage, 200)
-@validate_response(Problem, 401)
-@validate_response(Problem, 403)
-@validate_response(Problem, 422)
+@document_response(Problem, 403)
 async def list_users(query_args: UserQuery) -> UserPage:
     """Every user, a page at a time (admin only)."""
     result = await users.list_users(
@@ -67,9 +63,8 @@ async def list_users(query_args: UserQuery) -> UserPage:
 @tag(["users"])
 @login_required
 @validate_response(UserOut, 200)
-@validate_response(Problem, 401)
-@validate_response(Problem, 403)
-@validate_response(Problem, 404)
+@document_response(Problem, 403)
+@document_response(Problem, 404)
 async def get_user(user_id: int) -> UserOut:
     """One user: yourself, or anyone for an admin."""
     user = await users.get_visible_user(
@@ -83,11 +78,9 @@ async def get_user(user_id: int) -> UserOut:
 @login_required
 @validate_request(UserUpdate)
 @validate_response(UserOut, 200)
-@validate_response(Problem, 401)
-@validate_response(Problem, 403)
-@validate_response(Problem, 404)
-@validate_response(Problem, 409)
-@validate_response(Problem, 422)
+@document_response(Problem, 403)
+@document_response(Problem, 404)
+@document_response(Problem, 409)
 async def update_user(user_id: int, data: UserUpdate) -> UserOut:
     """Change the fields your role may write (PUT behaves as PATCH)."""
     user = await users.update_user(
@@ -103,9 +96,8 @@ async def update_user(user_id: int, data: UserUpdate) -> UserOut:
 @blueprint.delete("/<int:user_id>")
 @tag(["users"])
 @login_required
-@validate_response(Problem, 401)
-@validate_response(Problem, 403)
-@validate_response(Problem, 404)
+@document_response(Problem, 403)
+@document_response(Problem, 404)
 @document_response(NoContent, 204)
 async def delete_user(user_id: int) -> tuple[str, int]:
     """Deactivate an account: its tokens and logins stop working at once."""

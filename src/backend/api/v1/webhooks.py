@@ -39,9 +39,7 @@ blueprint = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 @admin_required
 @validate_request(WebhookCreate)
 @validate_response(WebhookCreated, 201)
-@validate_response(Problem, 401)
-@validate_response(Problem, 403)
-@validate_response(Problem, 422)
+@document_response(Problem, 403)
 @tag(["webhooks"])
 async def create_webhook(data: WebhookCreate) -> tuple[WebhookCreated, int]:
     """Create an endpoint; its secret is shown in this response only (admin)."""
@@ -56,8 +54,7 @@ async def create_webhook(data: WebhookCreate) -> tuple[WebhookCreated, int]:
 @admin_required
 @validate_querystring(PageQuery)
 @validate_response(WebhookPage, 200)
-@validate_response(Problem, 401)
-@validate_response(Problem, 403)
+@document_response(Problem, 403)
 @tag(["webhooks"])
 async def list_webhooks(query_args: PageQuery) -> WebhookPage:
     """List endpoints (admin)."""
@@ -69,7 +66,8 @@ async def list_webhooks(query_args: PageQuery) -> WebhookPage:
 @blueprint.get("/<int:endpoint_id>")
 @admin_required
 @validate_response(WebhookOut, 200)
-@validate_response(Problem, 404)
+@document_response(Problem, 403)
+@document_response(Problem, 404)
 @tag(["webhooks"])
 async def get_webhook(endpoint_id: int) -> WebhookOut:
     """Get one endpoint (admin)."""
@@ -82,8 +80,8 @@ async def get_webhook(endpoint_id: int) -> WebhookOut:
 @admin_required
 @validate_request(WebhookUpdate)
 @validate_response(WebhookOut, 200)
-@validate_response(Problem, 404)
-@validate_response(Problem, 422)
+@document_response(Problem, 403)
+@document_response(Problem, 404)
 @tag(["webhooks"])
 async def update_webhook(endpoint_id: int, data: WebhookUpdate) -> WebhookOut:
     """Change url, description, event_types or enabled (admin)."""
@@ -99,7 +97,8 @@ async def update_webhook(endpoint_id: int, data: WebhookUpdate) -> WebhookOut:
 @blueprint.delete("/<int:endpoint_id>")
 @admin_required
 @document_response(NoContent, 204)
-@validate_response(Problem, 404)
+@document_response(Problem, 403)
+@document_response(Problem, 404)
 @tag(["webhooks"])
 async def delete_webhook(endpoint_id: int) -> tuple[str, int]:
     """Delete an endpoint; nothing more is sent to it (admin)."""
@@ -110,7 +109,8 @@ async def delete_webhook(endpoint_id: int) -> tuple[str, int]:
 @blueprint.post("/<int:endpoint_id>/rotate-secret")
 @admin_required
 @validate_response(WebhookSecret, 200)
-@validate_response(Problem, 404)
+@document_response(Problem, 403)
+@document_response(Problem, 404)
 @tag(["webhooks"])
 async def rotate_webhook_secret(endpoint_id: int) -> WebhookSecret:
     """A new secret; the old one also signs for WEBHOOK_SECRET_OVERLAP (admin)."""
@@ -124,7 +124,8 @@ async def rotate_webhook_secret(endpoint_id: int) -> WebhookSecret:
 @admin_required
 @validate_querystring(DeliveryQuery)
 @validate_response(DeliveryPage, 200)
-@validate_response(Problem, 404)
+@document_response(Problem, 403)
+@document_response(Problem, 404)
 @tag(["webhooks"])
 async def list_webhook_deliveries(
     endpoint_id: int, query_args: DeliveryQuery
@@ -141,8 +142,9 @@ async def list_webhook_deliveries(
 @admin_required
 @validate_request(Redeliver)
 @document_response(Accepted, 202)
-@validate_response(Problem, 404)
-@validate_response(Problem, 409)
+@document_response(Problem, 403)
+@document_response(Problem, 404)
+@document_response(Problem, 409)
 @tag(["webhooks"])
 async def redeliver_webhook(endpoint_id: int, data: Redeliver) -> tuple[Any, int]:
     """Send one event again, with the same webhook-id (admin)."""

@@ -1,0 +1,227 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.products_update_product_out import ProductsUpdateProductOut
+from ...models.products_update_product_update import ProductsUpdateProductUpdate
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    product_id: int,
+    *,
+    body: ProductsUpdateProductUpdate | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "patch",
+        "url": "/api/v1/products/{product_id}".format(
+            product_id=quote(str(product_id), safe=""),
+        ),
+    }
+
+    if not isinstance(body, Unset):
+        _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Problem | ProductsUpdateProductOut | None:
+    if response.status_code == 200:
+        response_200 = ProductsUpdateProductOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 409:
+        response_409 = Problem.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 415:
+        response_415 = Problem.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Problem | ProductsUpdateProductOut]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    product_id: int,
+    *,
+    client: AuthenticatedClient,
+    body: ProductsUpdateProductUpdate | Unset = UNSET,
+) -> Response[Problem | ProductsUpdateProductOut]:
+    """Change a product (admin).
+
+    Args:
+        product_id (int):
+        body (ProductsUpdateProductUpdate | Unset): Any create field, plus `is_active`; only the
+            fields sent are changed.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | ProductsUpdateProductOut]
+    """
+
+    kwargs = _get_kwargs(
+        product_id=product_id,
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    product_id: int,
+    *,
+    client: AuthenticatedClient,
+    body: ProductsUpdateProductUpdate | Unset = UNSET,
+) -> Problem | ProductsUpdateProductOut | None:
+    """Change a product (admin).
+
+    Args:
+        product_id (int):
+        body (ProductsUpdateProductUpdate | Unset): Any create field, plus `is_active`; only the
+            fields sent are changed.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | ProductsUpdateProductOut
+    """
+
+    return sync_detailed(
+        product_id=product_id,
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    product_id: int,
+    *,
+    client: AuthenticatedClient,
+    body: ProductsUpdateProductUpdate | Unset = UNSET,
+) -> Response[Problem | ProductsUpdateProductOut]:
+    """Change a product (admin).
+
+    Args:
+        product_id (int):
+        body (ProductsUpdateProductUpdate | Unset): Any create field, plus `is_active`; only the
+            fields sent are changed.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | ProductsUpdateProductOut]
+    """
+
+    kwargs = _get_kwargs(
+        product_id=product_id,
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    product_id: int,
+    *,
+    client: AuthenticatedClient,
+    body: ProductsUpdateProductUpdate | Unset = UNSET,
+) -> Problem | ProductsUpdateProductOut | None:
+    """Change a product (admin).
+
+    Args:
+        product_id (int):
+        body (ProductsUpdateProductUpdate | Unset): Any create field, plus `is_active`; only the
+            fields sent are changed.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | ProductsUpdateProductOut
+    """
+
+    return (
+        await asyncio_detailed(
+            product_id=product_id,
+            client=client,
+            body=body,
+        )
+    ).parsed
