@@ -17,8 +17,8 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.jobs import JobContext, JobFailed, enqueue, exponential_backoff, job_kind
-from backend.mail import SMTP_TIMEOUT_SECONDS, Email
+from backend.jobs import JobContext, JobFailed, enqueue
+from backend.mail import Email, email_job_kind
 from backend.models import AccountToken
 from backend.models.base import utcnow
 from backend.security.account_tokens import NewToken, seal, unseal
@@ -96,13 +96,7 @@ async def _still_redeemable(context: JobContext, token_hash: str) -> bool:
     return found is not None
 
 
-@job_kind(
-    "account_email",
-    TokenEmail,
-    max_attempts=60,
-    backoff=exponential_backoff(base=10, cap=1800),
-    timeout=2 * SMTP_TIMEOUT_SECONDS,
-)
+@email_job_kind("account_email", TokenEmail)
 async def send_token_email(context: JobContext, payload: TokenEmail) -> None:
     """Unseal the token and send its link; nothing for a token already void."""
     if not await _still_redeemable(context, payload.token_hash):

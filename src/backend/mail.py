@@ -16,8 +16,9 @@ The sender, chosen by config:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from email.message import EmailMessage
-from typing import Protocol
+from typing import Protocol, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
@@ -26,8 +27,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
 from backend.jobs import JobContext, enqueue, exponential_backoff, job_kind
+from backend.jobs.registry import Handler
 
 logger = logging.getLogger(__name__)
+P = TypeVar("P", bound=BaseModel)
 SMTP_TIMEOUT_SECONDS = 30
 
 
@@ -97,14 +100,19 @@ async def queue_email(session: AsyncSession, email: Email) -> None:
     await enqueue(session, "send_email", email)
 
 
-# About a day of retries: 10 s, 20 s, ... capped at 30 min between attempts.
-@job_kind(
-    "send_email",
-    Email,
-    max_attempts=60,
-    backoff=exponential_backoff(base=10, cap=1800),
-    timeout=2 * SMTP_TIMEOUT_SECONDS,
-)
+def email_job_kind(name: str, payload: type[P]) -> Callable[[Handler[P]], Handler[P]]:
+    """Register a kind that sends mail, with the one retry policy for mail:
+    about a day of attempts, 10 s, 20 s, ... capped at 30 min apart."""
+    return job_kind(
+        name,
+        payload,
+        max_attempts=60,
+        backoff=exponential_backoff(base=10, cap=1800),
+        timeout=2 * SMTP_TIMEOUT_SECONDS,
+    )
+
+
+@email_job_kind("send_email", Email)
 async def send_email(context: JobContext, email: Email) -> None:
     """Hand the message to the mail server; a refusal or outage is retried.
 
