@@ -42,7 +42,7 @@ async def test_many_checks_share_one_query_and_revocation_shows(
                 .where(AuthSession.id == logins[0].session_id)
                 .values(revoked_at=AuthSession.created_at)
             )
-        statements = statements_run(database.engine)
+        statements = statements_run(*database.engines)
         checker = LoginChecker(database, window=0.05)
         answers = await asyncio.gather(*(checker.is_live(login) for login in logins))
     assert answers == [False] + [True] * 29

@@ -17,15 +17,17 @@ from backend.cli import upgrade_schema
 DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
 
-def statements_run(engine: AsyncEngine | None) -> list[str]:
-    """The SQL `engine` runs from now on, appended as it runs."""
-    assert engine is not None, "the database is not connected"
+def statements_run(*engines: AsyncEngine | None) -> list[str]:
+    """The SQL the `engines` run from now on, appended as it runs."""
+    assert engines, "no engine given"
     statements: list[str] = []
-    event.listen(
-        engine.sync_engine,
-        "before_cursor_execute",
-        lambda *args: statements.append(args[2]),
-    )
+    for engine in engines:
+        assert engine is not None, "the database is not connected"
+        event.listen(
+            engine.sync_engine,
+            "before_cursor_execute",
+            lambda *args: statements.append(args[2]),
+        )
     return statements
 
 

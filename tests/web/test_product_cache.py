@@ -160,7 +160,7 @@ async def test_a_cached_product_is_served_without_the_database(
         database = extensions.database(app)
         async with database.session() as session:
             product = await make_product(session)
-        statements = statements_run(database.engine)
+        statements = statements_run(*database.engines)
         await _until_listening(app)
         client = app.test_client()
         first = await client.get(f"/api/v1/products/{product.id}")

@@ -58,6 +58,11 @@ class Database:
             readonly, expire_on_commit=False, **extra
         )
 
+    @property
+    def engines(self) -> tuple[AsyncEngine, ...]:
+        """Every engine this database runs statements on (SQLite reads apart)."""
+        return tuple(e for e in (self.engine, self._read_engine) if e is not None)
+
     async def dispose(self) -> None:
         if self._read_engine is not None:
             await self._read_engine.dispose()

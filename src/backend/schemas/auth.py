@@ -25,7 +25,10 @@ RegisterIn = UserCreate
 
 
 # A TOTP code or a recovery code (`XXXX-XXXX-XXXX-XXXX`, dashes optional).
-OneTimeCode = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# `\S`: surrounding spaces are stripped, so a code of spaces alone is empty.
+OneTimeCode = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"\S")
+]
 
 
 class LoginIn(InputSchema):
