@@ -24,7 +24,9 @@ FreshDatabase = Callable[[str], Coroutine[Any, Any, str]]
 async def test_many_checks_share_one_query_and_revocation_shows(
     fresh_database_url: FreshDatabase,
 ) -> None:
-    app = create_app(make_settings(await fresh_database_url("sqlite")))
+    # No job runner: its retention clean-up reads auth_session too.
+    settings = make_settings(await fresh_database_url("sqlite"), job_concurrency=0)
+    app = create_app(settings)
     async with app.test_app():
         database = extensions.database(app)
         tokens: TokenService = app.extensions["tokens"]
