@@ -25,9 +25,13 @@ RegisterIn = UserCreate
 
 
 # A TOTP code or a recovery code (`XXXX-XXXX-XXXX-XXXX`, dashes optional).
-# `\S`: surrounding spaces are stripped, so a code of spaces alone is empty.
+# Surrounding spaces are stripped, so a code of spaces alone is empty: at least
+# one character that is neither a space nor NUL (NUL is refused everywhere).
 OneTimeCode = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, pattern=r"\S")
+    str,
+    StringConstraints(
+        min_length=1, max_length=64, pattern="^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+    ),
 ]
 
 
