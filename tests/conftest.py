@@ -8,6 +8,7 @@ real commits use `live_server`, which starts Hypercorn on a fresh database.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -156,3 +157,5 @@ def live_server(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     yield start
     for server in servers:
         server.stop()
+        # Shown by pytest only when the test failed: the server's side of it.
+        sys.stderr.write(f"--- hypercorn on port {server.port} ---\n{server.logs()}")

@@ -76,13 +76,15 @@ class FairAsyncQueue(QueueCommon[T]):
         self._waiters.append(waiter)
         metrics.pool_waiters(1)
         try:
-            return await asyncio.wait_for(waiter, patience)
-        except TimeoutError:
-            raise Empty() from None
-        except BaseException:
-            # Cancelled just after a hand-over: pass the connection on, not leak it.
+            async with asyncio.timeout(patience):
+                return await waiter
+        except BaseException as error:
+            # Cancelled or timed out just after a hand-over: pass the
+            # connection on, not leak it.
             if waiter.done() and not waiter.cancelled():
                 self.put_nowait(waiter.result())
+            if isinstance(error, TimeoutError):
+                raise Empty() from None
             raise
         finally:
             metrics.pool_waiters(-1)

@@ -73,7 +73,8 @@ async def stream_events(
         # connection is then dropped by Hypercorn's read_timeout (it sends no
         # pongs), and the linger ends on its silence.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(websocket.close(code), 5)
+            async with asyncio.timeout(5):
+                await websocket.close(code)
         await _linger()
     finally:
         # A lingering socket still counts against its user's limit.

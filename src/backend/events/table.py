@@ -79,8 +79,12 @@ class TableBus(EventBus):
                 await self._catch_up()
             except _FAILURES as error:
                 logger.warning("order events: database error: %r", error)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a
+            # cancel that arrives as the wake-up does, and `stop` then waits
+            # for this loop forever (the worker never exits on SIGTERM).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.catch_up_seconds)
+                async with asyncio.timeout(self.catch_up_seconds):
+                    await self._wake.wait()
             self._wake.clear()
 
     async def _ensure_listening(self) -> None:
@@ -225,4 +229,5 @@ class PostgresBus(TableBus):
         listener, self._listener = self._listener, None
         if listener is not None and not listener.is_closed():
             with contextlib.suppress(*_FAILURES, TimeoutError):
-                await asyncio.wait_for(listener.close(), 2)
+                async with asyncio.timeout(2):
+                    await listener.close()

@@ -119,7 +119,8 @@ async def _run_scrape_hooks() -> None:
         # A failing hook (say, the database is down) must not hide every
         # other metric: the scrape goes on with that hook's last values.
         try:
-            await asyncio.wait_for(hook(), SCRAPE_HOOK_TIMEOUT)
+            async with asyncio.timeout(SCRAPE_HOOK_TIMEOUT):
+                await hook()
         except Exception:
             logger.exception("metrics scrape hook failed", extra={"hook": repr(hook)})
 

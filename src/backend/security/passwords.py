@@ -103,7 +103,8 @@ class PasswordHasher:
         if self._waiting is None:
             self._waiting = asyncio.Semaphore(self._concurrency)
         try:
-            await asyncio.wait_for(self._waiting.acquire(), timeout=self._wait)
+            async with asyncio.timeout(self._wait):
+                await self._waiting.acquire()
             try:
                 return await asyncio.get_running_loop().run_in_executor(
                     self._pool, self._in_host_slot, deadline, func, *args

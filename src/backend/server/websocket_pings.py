@@ -42,7 +42,8 @@ async def _send_pings(self: WSStream) -> None:
     while not self.closed:
         await self._send_wsproto_event(Ping())
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(terminated.wait(), interval)
+            async with asyncio.timeout(interval):
+                await terminated.wait()
             break
     # Hypercorn marks a closed stream with a flag only, no event to await; this
     # polling runs during shutdown only.
