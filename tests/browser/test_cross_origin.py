@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import pytest
 from playwright.async_api import Browser
 
@@ -135,25 +134,52 @@ async def test_a_page_on_another_origin_logs_in_reads_headers_and_gets_its_order
     assert result["event"]["order_id"] == result["placedId"]
 
 
-async def test_a_browser_offering_the_bearer_subprotocol_gets_events(
+# Runs in the page: an EventSource authenticated by `?access_token=` receives
+# the order the page places; a second one resuming from before that event
+# (`?since=`) gets it replayed.
+SSE_SCRIPT = """
+async ({api, token, productId}) => {
+  const stream = api + "/api/v1/orders/events/stream?access_token=" + token;
+  const source = new EventSource(stream);
+  await new Promise((resolve, reject) => {
+    source.onopen = resolve;
+    source.onerror = () => reject(new Error("EventSource failed to open"));
+  });
+  const received = new Promise((resolve) => {
+    source.addEventListener("order.created", (message) =>
+      resolve({id: message.lastEventId, data: JSON.parse(message.data)}));
+  });
+  const placed = await fetch(api + "/api/v1/orders", {
+    method: "POST",
+    headers: {"Content-Type": "application/json", Authorization: "Bearer " + token},
+    body: JSON.stringify({items: [{product_id: productId, quantity: 1}]}),
+  });
+  const event = await received;
+  source.close();
+  const resumed = new EventSource(stream + "&since=" + (Number(event.id) - 1));
+  const replayed = await new Promise((resolve, reject) => {
+    resumed.addEventListener("order.created", (message) =>
+      resolve({id: message.lastEventId, data: JSON.parse(message.data)}));
+    resumed.onerror = () => reject(new Error("resumed EventSource failed"));
+  });
+  resumed.close();
+  return {placed: placed.status, placedId: (await placed.json()).id, event, replayed};
+}
+"""
+
+
+async def test_a_browser_gets_events_by_subprotocol_websocket_and_eventsource(
     browser: Browser,
     other_origin: str,
     fresh_database_url: Callable[[str], Awaitable[str]],
     live_server: Callable[..., LiveServer],
 ) -> None:
-    """The hook for the integrations issue's subprotocol auth (and SSE)."""
     url = await fresh_database_url("sqlite")
-    server = live_server(url)
+    server = live_server(url, env={"CORS_ORIGINS": other_origin})
     async with LiveData(url) as data:
         user = await data.user()
+        product = await data.product(stock=5)
     token = user.headers["Authorization"].removeprefix("Bearer ")
-    async with httpx.AsyncClient(base_url=server.base_url, timeout=5) as http:
-        stream = await http.get("/api/v1/orders/events/stream")
-    if stream.status_code == 404:
-        # Lands with the integrations issue: then this test also opens an
-        # EventSource (`?access_token=`) and a websocket offering
-        # ["bearer", token], and expects an order it places on both.
-        pytest.skip("SSE and websocket subprotocol auth are not implemented yet")
     page = await browser.new_page()
     # A page of its own: the API's responses carry `default-src 'none'`, which
     # forbids a page served from them to open any connection.
@@ -170,3 +196,13 @@ async def test_a_browser_offering_the_bearer_subprotocol_gets_events(
         {"ws": server.ws_url, "token": token},
     )
     assert protocol == "bearer"
+
+    result: dict[str, Any] = await page.evaluate(
+        SSE_SCRIPT, {"api": server.base_url, "token": token, "productId": product.id}
+    )
+    assert result["placed"] == 201
+    event, replayed = result["event"], result["replayed"]
+    assert event["data"]["type"] == "order.created"
+    assert event["data"]["order_id"] == result["placedId"]
+    assert event["id"] == str(event["data"]["id"])
+    assert replayed == event
