@@ -203,3 +203,79 @@ async def check_stock_invariant(dsn: str, initial: dict[int, int]) -> int:
     finally:
         await connection.close()
     return sum(1 for row in rows if row["accounted"] != initial[row["id"]])
+
+
+# --- read-order: one delivered order per user, for authenticated reads ------
+
+
+async def seed_orders(dsn: str, data: Dataset) -> list[int]:
+    """One delivered order of 1-3 products per user; its id, by user.
+
+    `order_ids[i]` is the order of the user of `data.user_tokens[i]` (user
+    `i + 1`). The orders are live (delivered, so nothing expires them), and the
+    units they hold are added to `data.initial_stock`, so the stock invariant
+    of `place-order` still reads "stock + units in live orders == initial".
+    """
+    rng = random.Random(21)
+    now = datetime.now(UTC)
+    orders: list[tuple[object, ...]] = []
+    items: list[tuple[object, ...]] = []
+    connection = await asyncpg.connect(dsn)
+    try:
+        catalog = {
+            row["id"]: (row["sku"], row["name"], row["price_cents"])
+            for row in await connection.fetch(
+                "SELECT id, sku, name, price_cents FROM product"
+            )
+        }
+        for user_id in range(1, len(data.user_tokens) + 1):
+            order_id = user_id
+            total = 0
+            chosen = rng.sample(range(1, data.products + 1), rng.randint(1, 3))
+            for product_id in chosen:
+                sku, name, price = catalog[product_id]
+                quantity = rng.randint(1, 3)
+                total += price * quantity
+                data.initial_stock[product_id] += quantity
+                items.append(
+                    (order_id, product_id, sku, name, quantity, price, price * quantity)
+                )
+            orders.append(
+                (order_id, user_id, "delivered", total, "USD", None, now, now)
+            )
+        await connection.copy_records_to_table(
+            "customer_order",
+            records=orders,
+            columns=[
+                "id",
+                "user_id",
+                "status",
+                "total_cents",
+                "currency",
+                "expires_at",
+                "created_at",
+                "updated_at",
+            ],
+        )
+        await connection.copy_records_to_table(
+            "order_item",
+            records=items,
+            columns=[
+                "order_id",
+                "product_id",
+                "sku",
+                "name",
+                "quantity",
+                "unit_price_cents",
+                "line_total_cents",
+            ],
+        )
+        for table in ("customer_order", "order_item"):
+            await connection.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"(SELECT max(id) FROM {table}))"
+            )
+        await connection.execute("ANALYZE customer_order, order_item")
+    finally:
+        await connection.close()
+    return [row[0] for row in orders]  # type: ignore[misc]

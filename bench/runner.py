@@ -29,6 +29,7 @@ SCENARIOS = (
     "sse",
     "metrics",
     "jobs",
+    "read-order",
 )
 ORDER_CONNS = 64
 READ_CONNS = (64, 256)
@@ -62,6 +63,7 @@ class Runner:
             admin_tokens=self._write("admin_tokens.txt", self.data.admin_tokens),
             usernames=self._write("usernames.txt", self.data.usernames[:50]),
         )
+        self._seed_orders()
 
     def _write(self, name: str, lines: list[str]) -> Path:
         path = self.workdir / name
@@ -120,6 +122,8 @@ class Runner:
                 )
                 self.rows.append(row)
             self.stop()
+        if "read-order" in chosen:
+            ceilings.update(self._read_order_ceilings())
         if "place-order" in chosen:
             load = run_pgbench(self.dsn, clients=ORDER_CONNS, seconds=self.plan.seconds)
             ceilings["place-order"] = load
@@ -143,6 +147,7 @@ class Runner:
             "webhooks": ("POST", "/api/v1/webhooks"),
             "sse": ("GET", "/api/v1/orders/events/stream"),
             "metrics": ("GET", "/api/v1/products/1"),
+            "read-order": ("GET", "/api/v1/orders/1"),
         }
         method, path = probes[name]
         missing = scenarios.route_missing(base + path, method, json={})
@@ -173,6 +178,8 @@ class Runner:
             )
         elif name == "metrics":
             self._metrics_cost()
+        elif name == "read-order":
+            self._read_order(base, ceilings)
         elif name == "fan-out":
             for count in FANOUT_COUNTS:
                 self.rows.append(
@@ -251,3 +258,41 @@ class Runner:
             flush=True,
         )
         self.rows.append(row)
+
+    # --- read-order: authenticated GET /orders/{id} of the caller's own order --
+
+    def _seed_orders(self) -> None:
+        """One order per user, and the file pairing each token with its order."""
+        assert self.data is not None
+        order_ids = asyncio.run(dataset.seed_orders(self.dsn, self.data))
+        lines = [
+            f"{token} {order_id}"
+            for token, order_id in zip(self.data.user_tokens, order_ids, strict=True)
+        ]
+        self.order_pairs = self._write("order_pairs.txt", lines)
+
+    def _read_order_ceilings(self) -> dict[str, LoadResult]:
+        ceilings: dict[str, LoadResult] = {}
+        args = {"pairs": str(self.order_pairs)}
+        server = self._start("bench.ceiling_app:app", "/api/v1/products/1")
+        scenarios.warm_up(server.url, "read_order.lua", self.plan, args)
+        for conns in READ_CONNS:
+            row, ceilings[f"read-order-{conns}"] = scenarios.wrk_row(
+                "ceiling: read-order raw ASGI+asyncpg",
+                server.url,
+                "read_order.lua",
+                conns,
+                self.plan,
+                args,
+            )
+            self.rows.append(row)
+        self.stop()
+        return ceilings
+
+    def _read_order(self, base: str, ceilings: dict[str, LoadResult]) -> None:
+        args = {"pairs": str(self.order_pairs)}
+        scenarios.warm_up(base, "read_order.lua", self.plan, args)
+        for conns in READ_CONNS:
+            ceiling = ceilings.get(f"read-order-{conns}")
+            row = scenarios.read_order(base, conns, self.plan, args, ceiling)
+            self.rows.append(row)

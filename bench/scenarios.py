@@ -116,6 +116,19 @@ def read_one(base: str, conns: int, plan: Plan, ceiling: LoadResult | None) -> R
     return row
 
 
+def read_order(
+    base: str,
+    conns: int,
+    plan: Plan,
+    args: dict[str, str],
+    ceiling: LoadResult | None,
+) -> Row:
+    """Authenticated GET of the caller's own order (issue 21: >= 0.7x ceiling)."""
+    row, load = wrk_row("read-order", base, "read_order.lua", conns, plan, args)
+    ratio_target(row, load, ceiling, minimum=0.7)
+    return row
+
+
 def metrics_cost(
     with_metrics: list[LoadResult], without: list[LoadResult], conns: int
 ) -> Row:

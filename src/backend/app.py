@@ -18,7 +18,7 @@ from backend.security import totp
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import TokenService
 from backend.server import gc_tuning, lifecycle, logs, startup, ws_frames
-from backend.web import problems, product_cache, requests
+from backend.web import login_cache, problems, product_cache, requests
 from backend.web.json_provider import use_orjson
 from backend.web.ratelimit import RateLimiter
 from backend.webhooks import lifecycle as webhooks_lifecycle
@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     metrics_web.init_app(app)  # after the database, whose pool it watches
     events.init_app(app)
     product_cache.init_app(app)  # after the database it reads
+    login_cache.init_app(app)  # likewise
     gc_tuning.init_app(app)  # last: freezes what startup built
     RateLimiter(settings).init_app(app)
     app.extensions[extensions.MAIL_SENDER] = mail.sender_for(settings)

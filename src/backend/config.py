@@ -111,6 +111,11 @@ class Settings(BaseSettings):
     # outside the service are seen within the TTL (see backend.web.product_cache).
     product_cache_size: int = Field(default=20_000, ge=0)
     product_cache_ttl: float = Field(default=300.0, gt=0)
+    # Live logins remembered per worker (0 turns the cache off); revocations
+    # through the service are immediate, changes made outside it (psql) are
+    # seen within the TTL (see backend.web.login_cache).
+    login_cache_size: int = Field(default=20_000, ge=0)
+    login_cache_ttl: float = Field(default=60.0, gt=0)
 
     # PostgreSQL pool; sized per worker process. No overflow by default: under
     # sustained load above the pool size, overflow connections are opened and

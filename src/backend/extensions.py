@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from backend.security.passwords import PasswordHasher
     from backend.security.sealing import Sealer
     from backend.security.tokens import TokenService
+    from backend.web.login_cache import LoginCache
     from backend.web.product_cache import ProductCache
     from backend.web.ratelimit import RateLimiter
 
@@ -33,6 +34,7 @@ MAIL_SENDER = "mail_sender"
 RATE_LIMITER = "ratelimit"
 BUS = "events"
 PRODUCT_CACHE = "product_cache"
+LOGIN_CACHE = "login_cache"
 SEND_WATCHDOG = "send_watchdog"
 LOGIN_CHECKER = "login_checker"
 
@@ -89,6 +91,12 @@ def send_watchdog(app: Quart | None = None) -> SendWatchdog:
 
 def login_checker(app: Quart | None = None) -> LoginChecker:
     value: LoginChecker = _get(LOGIN_CHECKER, app)
+    return value
+
+
+def login_cache(app: Quart | None = None) -> LoginCache | None:
+    """None while the app does not cache logins (tests, size 0, before serving)."""
+    value: LoginCache | None = (app or current_app).extensions.get(LOGIN_CACHE)
     return value
 
 

@@ -10,13 +10,18 @@ moment of the *outermost* transaction of a session:
   announced to the reactions after commit *and* after a rollback (a commit that
   failed may still have happened on the server: reporting a change that did not
   happen costs a cache miss, missing one a stale read);
+* `mark_logins_changed(session, user_ids)`: users whose login sessions this
+  transaction revokes, or whose right to be served changes (deactivation, a
+  new token version, a role change); announced like products (after commit
+  and after a rollback), and NOTIFYed to other hosts on PostgreSQL;
 * `before_commit(session, callback)` and `after_commit(session, callback)`: any
   other work, run once at the outermost commit. A callback added inside a
   savepoint that is rolled back is dropped with it; one added inside a released
   savepoint waits for the outermost commit. A rollback drops them all.
 
-Process-wide reactions (the event bus, the product cache) subscribe with
-`on_order_events_committed` and `on_products_changed`, from their `init_app`,
+Process-wide reactions (the event bus, the product cache, the login cache)
+subscribe with `on_order_events_committed`, `on_products_changed` and
+`on_logins_changed`, from their `init_app`,
 for as long as the app serves. Callbacks and reactions are plain functions run
 inside SQLAlchemy's event hooks: they must not do I/O, only note or wake.
 """
@@ -38,9 +43,12 @@ from backend.models import OrderEvent
 
 # NOTIFY channel of product ids changed outside an order (see `web.product_cache`).
 PRODUCT_CHANGES_CHANNEL = "product_changes"
+# NOTIFY channel of user ids whose logins changed (see `web.login_cache`).
+LOGIN_CHANGES_CHANNEL = "login_changes"
 Callback = Callable[[], None]
 EventsReaction = Callable[[list[OrderEvent]], None]
 ProductsReaction = Callable[[URL, set[int]], None]
+LoginsReaction = Callable[[URL, set[int]], None]
 _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
 _KEY = "commit_hooks"
 logger = logging.getLogger(__name__)
@@ -52,6 +60,7 @@ class _Hooks:
 
     events: list[OrderEvent] = field(default_factory=list)
     product_ids: set[int] = field(default_factory=set)
+    user_ids: set[int] = field(default_factory=set)
     # Each with the innermost transaction it was added in (None: none begun yet).
     before: list[tuple[SessionTransaction | None, Callback]] = field(
         default_factory=list
@@ -63,6 +72,7 @@ class _Hooks:
 
 _events_reactions: list[EventsReaction] = []
 _products_reactions: list[ProductsReaction] = []
+_logins_reactions: list[LoginsReaction] = []
 
 
 def add_pending_event(session: AsyncSession | Session, row: OrderEvent) -> None:
@@ -98,6 +108,25 @@ async def mark_products_changed(
         )
 
 
+async def mark_logins_changed(session: AsyncSession, user_ids: Iterable[int]) -> None:
+    """Record that this transaction ends logins of these users; call before commit.
+
+    Revoking sessions, deactivating a user, bumping its token version or
+    changing its role. This host's reactions hear of it once the transaction
+    ends, before the request answers; other hosts from a NOTIFY of the ids on
+    `LOGIN_CHANGES_CHANNEL` (sent by PostgreSQL on commit only).
+    """
+    ids = sorted(set(user_ids))
+    if not ids:
+        return
+    _hooks(session.sync_session).user_ids.update(ids)
+    if session.get_bind().dialect.name == "postgresql":
+        payload = ",".join(map(str, ids))
+        await session.execute(
+            _NOTIFY, {"channel": LOGIN_CHANGES_CHANNEL, "payload": payload}
+        )
+
+
 def before_commit(session: AsyncSession | Session, callback: Callback) -> None:
     """Run `callback` just before the outermost commit (before events are written)."""
     sync = _sync(session)
@@ -126,6 +155,15 @@ def on_products_changed(reaction: ProductsReaction) -> Callable[[], None]:
     """
     _products_reactions.append(reaction)
     return lambda: _products_reactions.remove(reaction)
+
+
+def on_logins_changed(reaction: LoginsReaction) -> Callable[[], None]:
+    """Call `reaction` with a database's URL and the user ids whose logins changed.
+
+    Returns the function that unsubscribes it.
+    """
+    _logins_reactions.append(reaction)
+    return lambda: _logins_reactions.remove(reaction)
 
 
 def write_pending_events(session: Session) -> None:
@@ -195,6 +233,7 @@ def _after_commit(session: Session) -> None:
         for reaction in list(_events_reactions):
             _run(reaction, written)
     _announce_products(session, hooks.product_ids)
+    _announce_logins(session, hooks.user_ids)
     for _added_in, callback in hooks.after:
         _run(callback)
 
@@ -210,6 +249,7 @@ def _after_rollback(session: Session, previous: SessionTransaction) -> None:
         return
     del session.info[_KEY]
     _announce_products(session, hooks.product_ids)
+    _announce_logins(session, hooks.user_ids)
 
 
 def _announce_products(session: Session, product_ids: set[int]) -> None:
@@ -218,3 +258,11 @@ def _announce_products(session: Session, product_ids: set[int]) -> None:
     url = session.get_bind().engine.url
     for reaction in list(_products_reactions):
         _run(reaction, url, product_ids)
+
+
+def _announce_logins(session: Session, user_ids: set[int]) -> None:
+    if not user_ids or not _logins_reactions:
+        return
+    url = session.get_bind().engine.url
+    for reaction in list(_logins_reactions):
+        _run(reaction, url, user_ids)

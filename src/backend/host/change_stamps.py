@@ -1,8 +1,10 @@
-"""Host-wide change stamps of products: one file, mapped into every worker.
+"""Host-wide change stamps: one file per database and kind, mapped into every worker.
 
 A writer stamps the ids it changed as soon as its transaction ends, before it
-answers (`mark_changed`, a commit-hook reaction); a reader of the product
+answers (`mark_changed`, a commit-hook reaction); a reader of a per-worker
 cache compares the stamp stored with an entry to the current one on every hit.
+Kinds: `products` (the product cache, by product id) and `logins` (the login
+cache, by user id).
 """
 
 from __future__ import annotations
@@ -43,13 +45,13 @@ class ChangeStamps:
             os.close(descriptor)
 
     @classmethod
-    def for_database(cls, url: URL) -> ChangeStamps:
+    def for_database(cls, url: URL, kind: str = "products") -> ChangeStamps:
         """The stamps of one database, shared by every process of this host."""
-        key = _key(url)
+        key = _key(url, kind)
         stamps = _open_stamps.get(key)
         if stamps is None:
-            digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-            path = private_directory() / f"products-{digest}.stamps"
+            digest = hashlib.sha256(_key(url).encode()).hexdigest()[:16]
+            path = private_directory() / f"{kind}-{digest}.stamps"
             stamps = _open_stamps[key] = cls(path)
         return stamps
 
@@ -72,12 +74,18 @@ class ChangeStamps:
 _open_stamps: dict[str, ChangeStamps] = {}
 
 
-def _key(url: URL) -> str:
-    return url.render_as_string(hide_password=True)
+def _key(url: URL, kind: str = "") -> str:
+    database = url.render_as_string(hide_password=True)
+    return f"{kind}:{database}" if kind else database
 
 
 def mark_changed(url: URL, product_ids: Iterable[int]) -> None:
     """Stamp `product_ids` of the database at `url`, if this process caches it."""
-    stamps = _open_stamps.get(_key(url))
+    mark_changed_of("products", url, product_ids)
+
+
+def mark_changed_of(kind: str, url: URL, ids: Iterable[int]) -> None:
+    """Stamp `ids` of one kind in the database at `url`, if this process caches it."""
+    stamps = _open_stamps.get(_key(url, kind))
     if stamps is not None:
-        stamps.mark(product_ids)
+        stamps.mark(ids)

@@ -22,12 +22,13 @@ import contextlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import NamedTuple, cast
 
 from sqlalchemy import String, Table, bindparam, exists, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backend.db.commit_hooks import mark_logins_changed
 from backend.errors import NotAuthenticated
 from backend.models import AuthSession, RefreshToken, User
 from backend.models.base import UTCDateTime, utcnow
@@ -94,6 +95,50 @@ async def load_token_user(session: AsyncSession, claims: AccessClaims) -> User:
     if user is None:
         raise NotAuthenticated("The token has been revoked.")
     return user
+
+
+# The same check as `_TOKEN_USER`, answering only what a viewer is: who, which
+# role, and until when its login session lasts (for the login cache).
+_TOKEN_LOGIN = (
+    select(User.is_admin, AuthSession.expires_at)
+    .join(AuthSession, AuthSession.user_id == User.id)
+    .where(
+        User.id == bindparam("user_id"),
+        User.is_active.is_(True),
+        User.token_version == bindparam("token_version"),
+        AuthSession.id == bindparam("session_id"),
+        AuthSession.revoked_at.is_(None),
+        AuthSession.expires_at > bindparam("now"),
+    )
+)
+
+
+class TokenLogin(NamedTuple):
+    """A live login as verified claims present it, and when its session ends."""
+
+    login: LiveLogin
+    session_expires_at: datetime
+
+
+async def check_token_login(session: AsyncSession, claims: AccessClaims) -> TokenLogin:
+    """The live login behind verified claims, without loading the user; or 401."""
+    row = (
+        await session.execute(
+            _TOKEN_LOGIN,
+            {
+                "user_id": claims.user_id,
+                "token_version": claims.token_version,
+                "session_id": claims.session_id,
+                "now": utcnow(),
+            },
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotAuthenticated("The token has been revoked.")
+    login = LiveLogin(
+        claims.session_id, claims.user_id, claims.token_version, row.is_admin
+    )
+    return TokenLogin(login, row.expires_at)
 
 
 class LiveLogin(NamedTuple):
@@ -258,7 +303,11 @@ async def revoke_login_sessions(
     user_id: int | None = None,
     keep: str | None = None,
 ) -> None:
-    """Revoke the given sessions, or every session of `user_id` except `keep`."""
+    """Revoke the given sessions, or every session of `user_id` except `keep`.
+
+    The users whose sessions end are marked, so that every worker's and host's
+    login cache forgets them (see `web.login_cache`).
+    """
     statement = update(AuthSession).where(AuthSession.revoked_at.is_(None))
     if login_session_ids is not None:
         statement = statement.where(AuthSession.id.in_(login_session_ids))
@@ -266,7 +315,13 @@ async def revoke_login_sessions(
         statement = statement.where(AuthSession.user_id == user_id)
     if keep is not None:
         statement = statement.where(AuthSession.id != keep)
-    await session.execute(statement.values(revoked_at=utcnow()))
+    revoked = await session.execute(
+        statement.values(revoked_at=utcnow()).returning(AuthSession.user_id)
+    )
+    user_ids = set(revoked.scalars())
+    if user_id is not None:
+        user_ids.add(user_id)
+    await mark_logins_changed(session, user_ids)
 
 
 async def logout(

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
+from backend.db.commit_hooks import mark_logins_changed
 from backend.db.database import release_connection
 from backend.errors import Conflict, NotFound, PermissionDenied
 from backend.mail import queue_email, welcome_email
@@ -150,10 +151,14 @@ async def update_user(
     refused = sorted(set(changes) - allowed)
     if refused:
         raise PermissionDenied(f"You may not change {', '.join(refused)}.")
-    previous_email = user.email
+    previous_email, previous_role = user.email, user.is_admin
     for field in sorted(allowed & set(changes)):
         setattr(user, field, changes[field])
     await _flush_unique(session)
+    if user.is_admin != previous_role:
+        # What this user may see changed: no worker may go on serving the
+        # old role from its login cache.
+        await mark_logins_changed(session, [user.id])
     if user.email != previous_email:
         user.email_verified = False
         await accounts.send_verification(session, settings=settings, user=user)

@@ -1,4 +1,10 @@
-"""Route guards: `login_required` and `admin_required`."""
+"""Route guards: `login_required`, `admin_required` and `viewer_required`.
+
+`login_required` loads the user (for views that need more than who is asking);
+`viewer_required` only establishes who is asking and in which role
+(`current_login()`), answered from this worker's login cache when it can
+(`web.login_cache`): views that read on behalf of the caller need no more.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from backend.db.request_scope import get_session
 from backend.errors import NotAuthenticated, PermissionDenied
 from backend.models import User
 from backend.security.tokens import AccessClaims
-from backend.services.logins import load_token_user
+from backend.services.logins import LiveLogin, check_token_login, load_token_user
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -36,6 +42,27 @@ async def use_access_token(token: str) -> User:
     g.current_user = user
     g.access_claims = claims
     return user
+
+
+async def use_access_login(token: str) -> LiveLogin:
+    """The live login behind `token`, remembered for the rest of the request."""
+    claims = extensions.tokens().decode_access(token)
+    cache = extensions.login_cache()
+    login = cache.lookup(claims) if cache is not None else None
+    if login is None:
+        ticket = cache.ticket(claims.user_id) if cache is not None else None
+        checked = await check_token_login(get_session(), claims)
+        if cache is not None and ticket is not None:
+            cache.store(ticket, checked)
+        login = checked.login
+    g.current_login = login
+    g.access_claims = claims
+    return login
+
+
+def current_login() -> LiveLogin:
+    login: LiveLogin = g.current_login
+    return login
 
 
 def current_user() -> User:
@@ -69,6 +96,17 @@ def admin_required(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]
         )
         if not user.is_admin:
             raise PermissionDenied("Administrators only.")
+        return await view(*args, **kwargs)
+
+    return security_scheme(BEARER)(wrapper)
+
+
+def viewer_required(view: Callable[P, Awaitable[R]]) -> Callable[P, Awaitable[R]]:
+    """Like `login_required` for views that need only `current_login()`."""
+
+    @wraps(view)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        await use_access_login(bearer_token(request.headers.get("Authorization")))
         return await view(*args, **kwargs)
 
     return security_scheme(BEARER)(wrapper)

@@ -28,7 +28,13 @@ from backend.schemas.order import (
     OrderStatusUpdate,
 )
 from backend.services import order_rules, orders
-from backend.web.guards import admin_required, current_user, login_required
+from backend.web.guards import (
+    admin_required,
+    current_login,
+    current_user,
+    login_required,
+    viewer_required,
+)
 from backend.web.ratelimit import Limit, budget, spent_by_service
 
 blueprint = Blueprint("orders", __name__, url_prefix="/orders")
@@ -85,13 +91,16 @@ async def list_orders(query_args: OrderQuery) -> OrderPage:
 
 
 @blueprint.get("/<int:order_id>")
-@login_required
+@viewer_required
 @validate_response(OrderOut, 200)
 @document_response(Problem, 404)
 @tag(["orders"])
 async def get_order(order_id: int) -> OrderOut:
     """Get one order (owner or admin)."""
-    order = await orders.get_order(get_session(), order_id, viewer=current_user())
+    viewer = current_login()
+    order = await orders.read_order(
+        get_session(), order_id, user_id=viewer.user_id, is_admin=viewer.is_admin
+    )
     return OrderOut.model_validate(order)
 
 
