@@ -116,6 +116,28 @@ def read_one(base: str, conns: int, plan: Plan, ceiling: LoadResult | None) -> R
     return row
 
 
+# --- read-one-cold (issue 21) -----------------------------------------------
+# A freshly started server gets this much load before read-one-cold is measured.
+COLD_WARMUP_S = 3
+# The cache-miss path must be lean too: a share of the same run's read ceiling.
+COLD_MIN_RATIO = 0.6
+
+
+def cold_warm_up(base: str) -> None:
+    """Open the connection pools and prepare statements; fill little of a cache."""
+    run_wrk(base, "read_one.lua", connections=64, seconds=COLD_WARMUP_S)
+    print(f"  warmed up for {COLD_WARMUP_S} s only (cold)", flush=True)
+
+
+def read_one_cold(
+    base: str, conns: int, plan: Plan, ceiling: LoadResult | None, *, scenario: str
+) -> Row:
+    row, load = wrk_row(scenario, base, "read_one.lua", conns, plan)
+    ratio_target(row, load, ceiling, minimum=COLD_MIN_RATIO)
+    return row
+
+
+# -----------------------------------------------------------------------------
 def metrics_cost(
     with_metrics: list[LoadResult], without: list[LoadResult], conns: int
 ) -> Row:
