@@ -273,28 +273,40 @@ def login_storm(base: str, plan: Plan, files: Files) -> list[Row]:
 def login_storm_rows(
     idle: list[list[float]], during: list[list[float]], logins: list[LoadResult]
 ) -> list[Row]:
-    """The storm's row and the probe's: the p99s of every round's samples pooled."""
+    """The storm's row and the probe's, judged on the median round.
+
+    Each round's ratio compares a storm with the idle window just before it;
+    the median of the rounds' ratios is the verdict. A burst of other work on
+    the host inflates one window's p99, so one round's ratio, either way: the
+    median discards it, where a pooled p99 would carry it into the verdict.
+    The pooled p99s are kept in the JSON beside it.
+    """
+    ratios = [
+        percentile(sorted(storm), 99) / idle_p99
+        for quiet, storm in zip(idle, during, strict=True)
+        if (idle_p99 := percentile(sorted(quiet), 99))
+    ]
+    ratio = statistics.median(ratios) if len(ratios) == len(idle) else None
     pooled_idle = sorted(sample for window in idle for sample in window)
     pooled_during = sorted(sample for window in during for sample in window)
-    idle_p99, during_p99 = percentile(pooled_idle, 99), percentile(pooled_during, 99)
     probe = Row(
         "login-storm /health probe",
         1,
         None,
         percentile(pooled_during, 50),
-        during_p99,
+        percentile(pooled_during, 99),
         0,
-        ratio=during_p99 / idle_p99 if idle_p99 else None,
-        target="p99 during <=3x idle",
-        passed=bool(idle_p99) and during_p99 <= 3 * idle_p99,
+        ratio=ratio,
+        target="p99 during <=3x idle (median round)",
+        passed=ratio is not None and ratio <= 3,
         extra={
             "idle_p50_ms": percentile(pooled_idle, 50),
-            "idle_p99_ms": idle_p99,
+            "idle_p99_ms": percentile(pooled_idle, 99),
             "idle_samples": len(pooled_idle),
             "during_samples": len(pooled_during),
-            "rounds": len(idle),
             "round_idle_p99_ms": [percentile(sorted(w), 99) for w in idle],
             "round_during_p99_ms": [percentile(sorted(w), 99) for w in during],
+            "round_ratios": ratios,
         },
     )
     storm = Row.from_load("login-storm logins", LOGIN_STORM_CONNS, _merged(logins))
