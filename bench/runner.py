@@ -20,6 +20,7 @@ from bench.wrk import LoadResult
 
 SCENARIOS = (
     "read-one",
+    "read-one-cold",
     "read-list",
     "many-clients",
     "place-order",
@@ -89,7 +90,7 @@ class Runner:
         print(f"service up on {server.url}; workers=2, APP_ENV=production", flush=True)
         for name in chosen:
             if name != "jobs":
-                self._guard(name, partial(self._scenario, name, server, ceilings))
+                self._guard(name, partial(self._scenario, name, ceilings))
         if "jobs" in chosen:  # last: it replaces the service with bench.jobs_app
             self._guard("jobs", self._jobs)
         return self.rows
@@ -109,7 +110,7 @@ class Runner:
 
     def _ceilings(self, chosen: list[str]) -> dict[str, LoadResult]:
         ceilings: dict[str, LoadResult] = {}
-        if "read-one" in chosen:
+        if {"read-one", "read-one-cold"} & set(chosen):
             server = self._start("bench.ceiling_app:app", "/api/v1/products/1")
             scenarios.warm_up(server.url, "read_one.lua", self.plan)
             for conns in READ_CONNS:
@@ -132,13 +133,15 @@ class Runner:
             )
         return ceilings
 
-    def _scenario(
-        self, name: str, server: Server, ceilings: dict[str, LoadResult]
-    ) -> None:
-        base, plan = server.url, self.plan
+    def _scenario(self, name: str, ceilings: dict[str, LoadResult]) -> None:
+        # The current server: a scenario before this one may have restarted it.
+        server = self.server
+        assert server is not None
         assert self.data is not None
+        base, plan = server.url, self.plan
         probes = {
             "read-one": ("GET", "/api/v1/products/1"),
+            "read-one-cold": ("GET", "/api/v1/products/1"),
             "read-list": ("GET", "/api/v1/products?per_page=20"),
             "many-clients": ("GET", "/api/v1/products/1"),
             "place-order": ("POST", "/api/v1/orders"),
@@ -159,6 +162,8 @@ class Runner:
             for conns in READ_CONNS:
                 ceiling = ceilings.get(f"read-one-{conns}")
                 self.rows.append(scenarios.read_one(base, conns, plan, ceiling))
+        elif name == "read-one-cold":
+            self._read_one_cold(ceilings)
         elif name == "read-list":
             scenarios.warm_up(base, "read_list.lua", plan)
             for conns in READ_CONNS:
@@ -219,6 +224,31 @@ class Runner:
                 )
             )
 
+    # --- read-one-cold (issue 21) -------------------------------------------
+    def _read_one_cold(self, ceilings: dict[str, LoadResult]) -> None:
+        """read-one from a freshly started service, then with no product cache.
+
+        Each variant gets a new server and only `COLD_WARMUP_S` of load before
+        it is measured, so the rows show the cache-miss path, not the cache.
+        The default service is started again afterwards for what follows.
+        """
+        variants = (
+            ("read-one-cold", self.env),
+            ("read-one-cold, no cache", {**self.env, "PRODUCT_CACHE_SIZE": "0"}),
+        )
+        for label, env in variants:
+            server = self._start("backend.asgi:app", "/health", env)
+            scenarios.cold_warm_up(server.url)
+            for conns in READ_CONNS:
+                ceiling = ceilings.get(f"read-one-{conns}")
+                self.rows.append(
+                    scenarios.read_one_cold(
+                        server.url, conns, self.plan, ceiling, scenario=label
+                    )
+                )
+        self._start("backend.asgi:app", "/health")
+
+    # -------------------------------------------------------------------------
     def _metrics_cost(self) -> None:
         """read-one with metrics on and off, alternating; then the service again.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 import pytest
@@ -219,6 +221,24 @@ async def test_get_shows_the_product_as_the_list_and_patch_do(
     assert body == next(item for item in page["items"] if item["id"] == product.id)
     assert body == await patched.get_json()
     assert body["created_at"].endswith(("Z", "+00:00"))  # ISO 8601, UTC
+
+
+async def test_the_body_is_compact_sorted_json_and_the_etag_hashes_it(
+    app: Quart, client: Client
+) -> None:
+    (product,) = await _products(app, {"description": "déjà vu"})
+    response = await client.get(f"{URL}/{product.id}")
+    body = await response.get_data()
+    document = json.loads(body)
+    # What the app's JSON provider sends for any model: sorted keys, UTF-8.
+    assert (
+        body
+        == json.dumps(
+            document, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode()
+    )
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    assert response.headers["ETag"] == f'"{digest}"'
 
 
 async def test_etag_changes_when_the_product_changes(

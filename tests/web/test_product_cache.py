@@ -13,6 +13,7 @@ import pytest
 from quart import Quart
 
 from backend import extensions
+from backend.api.v1 import products as products_api
 from backend.app import create_app
 from backend.host.change_stamps import ChangeStamps
 from backend.web import product_cache
@@ -186,3 +187,34 @@ async def _until_listening(app: Quart) -> None:
             return
         await asyncio.sleep(0.05)
     raise AssertionError("the product cache never started")
+
+
+def _no_session() -> None:
+    raise AssertionError("a cache miss of GET /products/{id} opened a session")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_without_a_cache_a_read_is_one_select_and_no_session(
+    backend: str,
+    fresh_database_url: Callable[[str], Awaitable[str]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = make_settings(await fresh_database_url(backend), product_cache_size=0)
+    app = create_app(settings)
+    async with app.test_app():
+        database = extensions.database(app)
+        async with database.session() as session:
+            product = await make_product(session)
+        statements = statements_run(*database.engines)
+        monkeypatch.setattr(products_api, "get_session", _no_session)
+        client = app.test_client()
+        first = await client.get(f"/api/v1/products/{product.id}")
+        second = await client.get(f"/api/v1/products/{product.id}")
+        unknown = await client.get("/api/v1/products/2147483647")
+    assert extensions.product_cache(app) is None
+    assert first.status_code == second.status_code == 200
+    assert unknown.status_code == 404
+    assert await first.get_data() == await second.get_data()
+    reads = [s for s in statements if "FROM product" in s]
+    assert len(reads) == 3  # one select per request, nothing else
+    assert "product.updated_at" in reads[0]

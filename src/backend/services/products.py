@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import ColumnElement, RowMapping, Select, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from backend.db.commit_hooks import mark_products_changed
 from backend.errors import Conflict, NotFound
@@ -87,6 +87,35 @@ async def get_product(
     if product is None or not (product.is_active or include_inactive):
         raise NotFound("No such product.")
     return product
+
+
+# The columns of a product's API view by id, built once: a Core select skips
+# the ORM's identity map and instance loading, a prebuilt one its construction.
+_PRODUCT_BY_ID = select(
+    Product.id,
+    Product.sku,
+    Product.name,
+    Product.description,
+    Product.price_cents,
+    Product.stock,
+    Product.is_active,
+    Product.created_at,
+    Product.updated_at,
+).where(Product.id == bindparam("product_id"))
+
+
+async def find_product_row(
+    connection: AsyncConnection, product_id: int
+) -> RowMapping | None:
+    """The product's columns, active or not; None when there is no such product.
+
+    The cache-miss read of `GET /products/{id}`, the hottest uncached read: it
+    takes a connection rather than a session (see `Database.read_connection`).
+    """
+    if product_id > MAX_ROW_ID:
+        return None
+    result = await connection.execute(_PRODUCT_BY_ID, {"product_id": product_id})
+    return result.mappings().one_or_none()
 
 
 async def _write_unique_sku(

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any, cast
 
-import orjson
 from quart import Blueprint, Response, current_app, request
 from quart_schema import (
     document_headers,
@@ -62,10 +60,9 @@ async def viewer_is_admin() -> bool:
     return user.is_admin
 
 
-def etag_of(view: ProductOut) -> str:
-    """A strong validator: a hash of exactly what the body says."""
-    digest = hashlib.sha256(orjson.dumps(view.model_dump(mode="json"))).hexdigest()
-    return f'"{digest[:32]}"'
+def etag_of(body: bytes) -> str:
+    """A strong validator: a hash of exactly the bytes of the body."""
+    return f'"{hashlib.sha256(body).hexdigest()[:32]}"'
 
 
 def _matches(etag: str, if_none_match: str | None) -> bool:
@@ -130,15 +127,24 @@ async def _product_response(product_id: int) -> ProductResponse:
 
 
 async def _read_product(product_id: int) -> ProductResponse:
-    product = await products.get_product(
-        get_session(), product_id, include_inactive=True
-    )
-    view = _out(product)
-    # Exactly the bytes Quart would send (quart-schema's make_response takes models).
-    encoded = cast(Response, await current_app.make_response(cast(Any, view)))
-    return ProductResponse(
-        await encoded.get_data(as_text=False), etag_of(view), product.is_active
-    )
+    """The product from the database: one prebuilt select, no session."""
+    async with extensions.database().read_connection() as connection:
+        row = await products.find_product_row(connection, product_id)
+    if row is None:
+        raise NotFound("No such product.")
+    return encode_product(ProductOut.model_validate({**row, "currency": _currency()}))
+
+
+def encode_product(view: ProductOut) -> ProductResponse:
+    """The 200 response of `view`: validated once (above), dumped once.
+
+    The bytes are those Quart would send for the model (quart-schema dumps it,
+    the app's JSON provider encodes it with sorted keys), without building and
+    reading back a Response, and the ETag hashes them.
+    """
+    json = current_app.json
+    body: bytes = json.dumps(view.model_dump(mode="json")).encode()
+    return ProductResponse(body, etag_of(body), view.is_active)
 
 
 @blueprint.post("")
