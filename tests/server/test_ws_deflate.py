@@ -100,12 +100,12 @@ def test_a_client_that_offers_nothing_gets_plain_frames() -> None:
 @pytest.mark.parametrize(
     ("offer", "expected"),
     [
-        # Chromium and Firefox
+        # Chromium, Firefox, the `websockets` library
         (
             "permessage-deflate; client_max_window_bits",
             "permessage-deflate; server_no_context_takeover; client_max_window_bits=15",
         ),
-        # the `websockets` library's default
+        # a client that wants a smaller server window
         (
             "permessage-deflate; server_max_window_bits=12; client_max_window_bits=12",
             "permessage-deflate; server_no_context_takeover; "
