@@ -189,9 +189,9 @@ class Runner:
                     )
                 )
             if not self.quick:  # browsers negotiate compression: a minute more
-                self._fan_out_deflate()
+                self._fan_out_deflate(server)
         elif name == "fan-out-deflate":  # that row alone, quick or full
-            self._fan_out_deflate()
+            self._fan_out_deflate(server)
         elif name == "sse":
             self.rows.append(
                 sse_fan_out(
@@ -205,11 +205,11 @@ class Runner:
                 )
             )
 
-    def _fan_out_deflate(self) -> None:
-        assert self.server is not None and self.data is not None
+    def _fan_out_deflate(self, server: Server) -> None:
+        assert self.data is not None
         self.rows.append(
             fan_out(
-                self.server,
+                server,
                 self.dsn,
                 FANOUT_COUNTS[-1],
                 self.plan.fanout_seconds,
