@@ -17,7 +17,7 @@ from backend.metrics import web as metrics_web
 from backend.security import totp
 from backend.security.passwords import PasswordHasher
 from backend.security.tokens import TokenService
-from backend.server import gc_tuning, lifecycle, logs, startup, ws_frames
+from backend.server import gc_tuning, lifecycle, logs, startup, ws_deflate, ws_frames
 from backend.web import login_cache, problems, product_cache, requests
 from backend.web.json_provider import use_orjson
 from backend.web.ratelimit import RateLimiter
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None) -> Quart:
     )
     use_orjson(app)  # after QuartSchema, whose provider it wraps
     ws_frames.install()  # 1009 and the close handshake while a client still sends
+    ws_deflate.install()  # compression without a compressor per socket
     requests.init_app(app)
     problems.register_error_handlers(app)
     request_scope.init_app(app, Database(settings))
