@@ -3,6 +3,7 @@
 `hypercorn -c hypercorn.toml bench.ceiling_app:app` serves
 `GET /api/v1/products/{id}` with the same JSON fields as the real service, so
 `read-one` can be compared against what the server and driver alone can do.
+`GET /api/v1/products` is the `read-list` ceiling (bench/ceiling_list.py).
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from typing import Any
 import asyncpg
 import orjson
 
+from bench.ceiling_list import list_page
+
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 PREFIX = "/api/v1/products/"
+LIST_PATH = "/api/v1/products"
 QUERY = (
     "SELECT id, sku, name, description, price_cents, stock, is_active, "
     "created_at, updated_at FROM product WHERE id = $1 AND is_active"
@@ -60,6 +64,11 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         await _lifespan(receive, send)
         return
     path: str = scope["path"]
+    if scope["type"] == "http" and path == LIST_PATH:
+        await _respond(
+            send, 200, await list_page(_state["pool"], scope["query_string"])
+        )
+        return
     if scope["type"] != "http" or not path.startswith(PREFIX):
         await _respond(send, 404, b'{"status": 404}')
         return

@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from backend.config import Settings
-from bench import dataset, jobs, scenarios
+from bench import dataset, jobs, read_list, scenarios
 from bench.fanout import fan_out, sse_fan_out
 from bench.pgbench import run_pgbench
 from bench.report import Row
@@ -47,6 +47,9 @@ class Runner:
         self.data: dataset.Dataset | None = None
         self.server: Server | None = None
         self.rows: list[Row] = []
+        # read-list's baselines, measured before the service starts.
+        self.list_ceiling: read_list.Loads = {}
+        self.list_seed: read_list.Loads = {}
 
     def seed(self) -> None:
         settings = Settings(
@@ -120,6 +123,8 @@ class Runner:
                 )
                 self.rows.append(row)
             self.stop()
+        if "read-list" in chosen:
+            self._read_list_baselines()
         if "place-order" in chosen:
             load = run_pgbench(self.dsn, clients=ORDER_CONNS, seconds=self.plan.seconds)
             ceilings["place-order"] = load
@@ -155,9 +160,10 @@ class Runner:
                 ceiling = ceilings.get(f"read-one-{conns}")
                 self.rows.append(scenarios.read_one(base, conns, plan, ceiling))
         elif name == "read-list":
-            scenarios.warm_up(base, "read_list.lua", plan)
-            for conns in READ_CONNS:
-                self.rows.append(scenarios.read_list(base, conns, plan))
+            _, loads = read_list.measure(base, plan, "read-list")
+            self.rows.extend(
+                read_list.service_rows(loads, self.list_ceiling, self.list_seed)
+            )
         elif name == "many-clients":
             self.rows.append(scenarios.many_clients(base, plan))
         elif name == "place-order":
@@ -211,6 +217,19 @@ class Runner:
                     window=plan.connect_window,
                 )
             )
+
+    # --- read-list: its ceiling and the seed Flask app (bench/read_list.py) ---
+    def _read_list_baselines(self) -> None:
+        server = self._start("bench.ceiling_app:app", "/api/v1/products/1")
+        rows, self.list_ceiling = read_list.measure(
+            server.url, self.plan, "ceiling: raw ASGI+asyncpg list"
+        )
+        self.rows.extend(rows)
+        self.stop()
+        rows, self.list_seed = read_list.run_seed(
+            self.env, self.workdir / "seed.log", self.plan
+        )
+        self.rows.extend(rows)
 
     def _metrics_cost(self) -> None:
         """read-one with metrics on and off, alternating; then the service again.

@@ -1,15 +1,27 @@
-"""The one way to paginate: a page window over a select, plus its total."""
+"""The one way to paginate: a page window over a select, plus its total.
+
+`paginate` runs two statements (the total, then the window) over any select,
+ORM entities included. `page_statement` and `paginate_rows` do the same for a
+select of plain columns in one statement, built once per query shape: the hot
+catalog list uses them (docs/performance.md, "read-list").
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import ceil
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import KeyedColumnElement
+
+from backend.models.base import MAX_ROW_ID
 
 T = TypeVar("T")
+# One sort key of `page_statement`: a column of its select, and whether descending.
+SortKey = tuple[KeyedColumnElement[Any], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,3 +56,66 @@ async def paginate(
         return PageResult([], total, page, per_page)
     window = await session.scalars(statement.limit(per_page).offset(offset))
     return PageResult(list(window.all()), total, page, per_page)
+
+
+def _ordered(column: ColumnElement[Any], descending: bool) -> ColumnElement[Any]:
+    return column.desc() if descending else column.asc()
+
+
+def page_statement(filtered: Select[Any], order: Sequence[SortKey]) -> Select[Any]:
+    """`filtered`'s total and one window of it, in one statement.
+
+    The window is bound by `:limit` and `:offset`. One statement is one
+    round trip and one snapshot, so the total is exact for the rows the page
+    is cut from. The total is a one-row derived table outer-joined to the
+    window, so a page past the end still answers one row: the total, every
+    other column NULL. (`count(*) OVER ()` would need every matching row read
+    and would give no total at all past the end.) The window is ordered
+    again outside: a join does not promise to keep its inputs' order.
+    """
+    counted = filtered.with_only_columns(
+        func.count().label("total"), maintain_column_froms=True
+    ).subquery("counted")
+    window = (
+        filtered.order_by(*(_ordered(column, desc) for column, desc in order))
+        .limit(bindparam("limit", type_=Integer))
+        .offset(bindparam("offset", type_=Integer))
+        .subquery("window")
+    )
+    outer = [_ordered(_in(window, column), desc) for column, desc in order]
+    return (
+        select(counted.c.total, *window.c)
+        .select_from(counted.outerjoin(window, true()))
+        .order_by(*outer)
+    )
+
+
+def _in(window: Any, column: KeyedColumnElement[Any]) -> KeyedColumnElement[Any]:
+    found: KeyedColumnElement[Any] | None = window.corresponding_column(column)
+    if found is None:
+        raise ValueError(f"{column} is not a column of the paginated select")
+    return found
+
+
+async def paginate_rows(
+    session: AsyncSession,
+    statement: Select[Any],
+    params: dict[str, Any],
+    *,
+    page: int,
+    per_page: int,
+) -> PageResult[dict[str, Any]]:
+    """Run a `page_statement`: the page's rows as dicts, and the total."""
+    # Ids are 32-bit, so no table has more rows than MAX_ROW_ID: any larger
+    # offset is past the end, and clamping it keeps the parameter in range.
+    offset = min((page - 1) * per_page, MAX_ROW_ID)
+    result = await session.execute(
+        statement, {**params, "limit": per_page, "offset": offset}
+    )
+    keys = list(result.keys())[1:]
+    rows = result.all()
+    total: int = rows[0][0]
+    if offset >= total:  # the one row is the total alone
+        return PageResult([], total, page, per_page)
+    items = [dict(zip(keys, row[1:], strict=True)) for row in rows]
+    return PageResult(items, total, page, per_page)

@@ -1,0 +1,83 @@
+"""The catalog list without HTTP: one statement per page, an exact total."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from quart import Quart
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from backend import extensions
+from backend.services import products
+from tests.support.factories import make_product
+
+
+@contextmanager
+def statements(connection: AsyncConnection) -> Iterator[list[str]]:
+    """The SQL statements run on `connection` inside the block."""
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    sync = connection.sync_connection
+    assert sync is not None
+    event.listen(sync, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(sync, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize("page", [1, 2, 3, 10**6])
+async def test_a_page_and_its_exact_total_take_one_statement(
+    app: Quart, connection: AsyncConnection, page: int
+) -> None:
+    async with extensions.database(app).session() as session:
+        made = [await make_product(session, price_cents=500) for _ in range(3)]
+        await make_product(session, price_cents=500, is_active=False)
+        await session.flush()
+        with statements(connection) as seen:
+            result = await products.list_products(
+                session, min_price_cents=500, max_price_cents=500, page=page, per_page=2
+            )
+    assert len(seen) == 1
+    assert result.total == 3
+    expected = [product.id for product in made][(page - 1) * 2 : page * 2]
+    assert [item["id"] for item in result.items] == expected
+
+
+async def test_list_rows_carry_the_product_columns(app: Quart) -> None:
+    async with extensions.database(app).session() as session:
+        product = await make_product(session, name="Only", description=None)
+        result = await products.list_products(session, q="Only")
+    assert result.items == [
+        {column.key: getattr(product, column.key) for column in products.LIST_COLUMNS}
+    ]
+
+
+@pytest.mark.parametrize(
+    "sort", ["id", "name", "-name", "price_cents", "-price_cents", "created_at"]
+)
+async def test_each_sort_keeps_its_order_and_breaks_ties_by_id(
+    app: Quart, sort: str
+) -> None:
+    async with extensions.database(app).session() as session:
+        for name, price in (("b", 300), ("a", 100), ("b", 100), ("c", 200)):
+            await make_product(session, name=f"sortcase {name}", price_cents=price)
+        pages = [
+            await products.list_products(
+                session, q="sortcase", sort=sort, page=page, per_page=3
+            )
+            for page in (1, 2)
+        ]
+    rows = [item for page in pages for item in page.items]
+    key = sort.removeprefix("-")
+    descending = sort.startswith("-")
+    expected = sorted(rows, key=lambda row: row["id"])
+    expected.sort(key=lambda row: row[key], reverse=descending)
+    assert [row["id"] for row in rows] == [row["id"] for row in expected]
+    assert [page.total for page in pages] == [4, 4]
