@@ -7,10 +7,11 @@ from contextlib import contextmanager
 
 import pytest
 from quart import Quart
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from backend import extensions
+from backend.models import Product
 from backend.services import products
 from tests.support.factories import make_product
 
@@ -81,3 +82,34 @@ async def test_each_sort_keeps_its_order_and_breaks_ties_by_id(
     expected.sort(key=lambda row: row[key], reverse=descending)
     assert [row["id"] for row in rows] == [row["id"] for row in expected]
     assert [page.total for page in pages] == [4, 4]
+
+
+async def _counted(session: AsyncSession, *, include_inactive: bool) -> int:
+    statement = select(func.count()).select_from(Product)
+    if not include_inactive:
+        statement = statement.where(Product.is_active.is_(True))
+    return await session.scalar(statement) or 0
+
+
+async def test_the_unfiltered_total_is_kept_exact_by_the_triggers(app: Quart) -> None:
+    async def check(session: AsyncSession) -> None:
+        for include_inactive in (False, True):
+            page = await products.list_products(
+                session, include_inactive=include_inactive
+            )
+            expected = await _counted(session, include_inactive=include_inactive)
+            assert page.total == expected
+
+    async with extensions.database(app).session() as session:
+        await check(session)
+        made = [await make_product(session) for _ in range(3)]
+        await make_product(session, is_active=False)
+        await check(session)
+        made[0].is_active = False
+        made[1].stock = 0  # not an activity change: the counter is untouched
+        await session.flush()
+        await check(session)
+        made[0].is_active = True
+        await session.delete(made[2])
+        await session.flush()
+        await check(session)

@@ -62,8 +62,17 @@ def _ordered(column: ColumnElement[Any], descending: bool) -> ColumnElement[Any]
     return column.desc() if descending else column.asc()
 
 
-def page_statement(filtered: Select[Any], order: Sequence[SortKey]) -> Select[Any]:
+def page_statement(
+    filtered: Select[Any],
+    order: Sequence[SortKey],
+    *,
+    total: Select[Any] | None = None,
+) -> Select[Any]:
     """`filtered`'s total and one window of it, in one statement.
+
+    `total` is a one-row select of the exact count of `filtered`, when
+    something cheaper than counting it is known (a maintained counter);
+    by default the rows are counted.
 
     The window is bound by `:limit` and `:offset`. One statement is one
     round trip and one snapshot, so the total is exact for the rows the page
@@ -73,9 +82,11 @@ def page_statement(filtered: Select[Any], order: Sequence[SortKey]) -> Select[An
     and would give no total at all past the end.) The window is ordered
     again outside: a join does not promise to keep its inputs' order.
     """
-    counted = filtered.with_only_columns(
-        func.count().label("total"), maintain_column_froms=True
-    ).subquery("counted")
+    if total is None:
+        total = filtered.with_only_columns(
+            func.count().label("total"), maintain_column_froms=True
+        )
+    counted = total.subquery("counted")
     window = (
         filtered.order_by(*(_ordered(column, desc) for column, desc in order))
         .limit(bindparam("limit", type_=Integer))
@@ -84,7 +95,7 @@ def page_statement(filtered: Select[Any], order: Sequence[SortKey]) -> Select[An
     )
     outer = [_ordered(_in(window, column), desc) for column, desc in order]
     return (
-        select(counted.c.total, *window.c)
+        select(counted.c[0], *window.c)
         .select_from(counted.outerjoin(window, true()))
         .order_by(*outer)
     )

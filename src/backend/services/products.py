@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.commit_hooks import mark_products_changed
 from backend.errors import Conflict, NotFound
-from backend.models import Product
+from backend.models import Product, ProductCount
 from backend.models.base import MAX_ROW_ID
 from backend.services.pagination import (
     PageResult,
@@ -25,20 +25,24 @@ from backend.services.search import LIKE_ESCAPE, contains_pattern
 # Ids are 32-bit integer columns: a larger id in a path names nothing (and would
 # overflow the parameter on PostgreSQL), so it is a plain 404.
 
-# What the list shows of each product: its columns, never an ORM entity (no
-# identity map, no attribute instrumentation; the route encodes these rows).
-LIST_COLUMNS = (
-    Product.id,
-    Product.sku,
-    Product.name,
-    Product.description,
-    Product.price_cents,
-    Product.stock,
-    Product.is_active,
-    Product.created_at,
-    Product.updated_at,
-)
+# What the list shows of each product: table columns, so the statement is plain
+# Core (no ORM entities, identity map or ORM compile step; the route encodes
+# these rows as they are).
 _COLUMN = Product.__table__.c
+LIST_COLUMNS = tuple(
+    _COLUMN[name]
+    for name in (
+        "id",
+        "sku",
+        "name",
+        "description",
+        "price_cents",
+        "stock",
+        "is_active",
+        "created_at",
+        "updated_at",
+    )
+)
 # Each sort, then id ascending to break ties (id alone needs no tie-break).
 _ID: SortKey = (_COLUMN.id, False)
 _SORTS: dict[str, tuple[SortKey, ...]] = {
@@ -71,20 +75,33 @@ def _list_statement(shape: _ListShape) -> Select[Any]:
     conditions: list[ColumnElement[bool]] = []
     if shape.q:
         pattern = bindparam("pattern", type_=String)
-        columns = (Product.name, Product.sku, Product.description)
+        columns = (_COLUMN.name, _COLUMN.sku, _COLUMN.description)
         conditions.append(
             or_(*(column.ilike(pattern, escape=LIKE_ESCAPE) for column in columns))
         )
     if shape.min_price:
-        conditions.append(Product.price_cents >= bindparam("min_price_cents"))
+        conditions.append(_COLUMN.price_cents >= bindparam("min_price_cents"))
     if shape.max_price:
-        conditions.append(Product.price_cents <= bindparam("max_price_cents"))
+        conditions.append(_COLUMN.price_cents <= bindparam("max_price_cents"))
     if shape.in_stock is not None:
-        conditions.append(Product.stock > 0 if shape.in_stock else Product.stock == 0)
+        conditions.append(_COLUMN.stock > 0 if shape.in_stock else _COLUMN.stock == 0)
     if not shape.include_inactive:
-        conditions.append(Product.is_active.is_(True))
-    filtered: Select[Any] = select(*LIST_COLUMNS).where(*conditions)  # type: ignore[assignment]
-    return page_statement(filtered, _SORTS[shape.sort])
+        conditions.append(_COLUMN.is_active.is_(True))
+    filtered: Select[Any] = select(*LIST_COLUMNS).where(*conditions)
+    return page_statement(filtered, _SORTS[shape.sort], total=_maintained_total(shape))
+
+
+def _maintained_total(shape: _ListShape) -> Select[Any] | None:
+    """The exact total from the trigger-kept counter, when no filter narrows it.
+
+    Counting every active product on every page was most of the database's
+    work for a catalog page; the counter row is read instead.
+    """
+    if shape.q or shape.min_price or shape.max_price or shape.in_stock is not None:
+        return None
+    counts = ProductCount.__table__.c
+    column = counts.total if shape.include_inactive else counts.active
+    return select(column.label("total")).where(counts.id == 1)
 
 
 async def list_products(
