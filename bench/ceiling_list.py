@@ -1,10 +1,11 @@
 """The `read-list` ceiling: `GET /api/v1/products` on raw asyncpg, no framework.
 
 Served by `bench.ceiling_app` on the same Hypercorn configuration as the
-service. It runs the statements the service runs for the same query (the
-text below is what SQLAlchemy compiles for the service's list statements on
+service. It runs the statement the service runs for the same query (the
+text below is what SQLAlchemy compiles for the service's list statement on
 PostgreSQL; tests/bench/test_ceiling_list.py keeps the two identical) and
-answers the same JSON document (sorted keys, UTC times with `Z`). Query
+answers the same JSON document (sorted keys, UTC times with `Z`, a trailing
+newline). Query
 parsing is minimal: the benchmark sends only valid queries.
 """
 
@@ -15,70 +16,85 @@ from urllib.parse import parse_qsl
 
 import orjson
 
-_COLUMNS = (
-    "product.id, product.sku, product.name, product.description, "
-    "product.price_cents, product.stock, product.is_active, "
-    "product.created_at, product.updated_at"
+_NAMES = (
+    "id",
+    "sku",
+    "name",
+    "description",
+    "price_cents",
+    "stock",
+    "is_active",
+    "created_at",
+    "updated_at",
 )
+_INNER = ", ".join(f"product.{name} AS {name}" for name in _NAMES)
+_OUTER = ", ".join(f'"window".{name}' for name in _NAMES)
 ORDERS = {
-    "id": "product.id ASC",
-    "name": "product.name ASC",
-    "-name": "product.name DESC",
-    "price_cents": "product.price_cents ASC",
-    "-price_cents": "product.price_cents DESC",
-    "created_at": "product.created_at ASC",
-    "-created_at": "product.created_at DESC",
+    "id": ("id", "ASC"),
+    "name": ("name", "ASC"),
+    "-name": ("name", "DESC"),
+    "price_cents": ("price_cents", "ASC"),
+    "-price_cents": ("price_cents", "DESC"),
+    "created_at": ("created_at", "ASC"),
+    "-created_at": ("created_at", "DESC"),
 }
-_JSON = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z
+_JSON = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
 
 
-def where_clause(query: dict[str, str]) -> tuple[str, list[Any]]:
-    """The WHERE of the service's list statement for these price filters."""
+def list_statement(query: dict[str, str]) -> tuple[str, list[Any]]:
+    """The service's statement for these price filters and sort, and its leading
+    arguments (LIMIT and OFFSET follow them)."""
     conditions, args = [], []
     for name, operator in (("min_price_cents", ">="), ("max_price_cents", "<=")):
         if name in query:
             args.append(int(query[name]))
             conditions.append(f"product.price_cents {operator} ${len(args)}::INTEGER")
     conditions.append("product.is_active IS true")
-    return " AND ".join(conditions), args
-
-
-def count_sql(where: str) -> str:
-    return (
-        f"SELECT count(*) AS count_1 \nFROM (SELECT {_COLUMNS} \nFROM product "
-        f"\nWHERE {where}) AS anon_1"
+    where = " AND ".join(conditions)
+    if args:  # filtered: the rows are counted
+        total = f"SELECT count(*) AS total \nFROM product \nWHERE {where}"
+    else:  # unfiltered: the trigger-kept counter
+        args.append(1)
+        total = (
+            "SELECT product_count.active AS total \nFROM product_count \n"
+            "WHERE product_count.id = $1::INTEGER"
+        )
+    column, direction = ORDERS[query.get("sort", "id")]
+    inner = f"product.{column} {direction}"
+    outer = f'"window".{column} {direction}'
+    if column != "id":
+        inner += ", product.id ASC"
+        outer += ', "window".id ASC'
+    limit = len(args) + 1
+    sql = (
+        f"SELECT counted.total, {_OUTER} \nFROM ({total}) AS counted "
+        f"LEFT OUTER JOIN (SELECT {_INNER} \nFROM product \nWHERE {where} "
+        f"ORDER BY {inner} \n LIMIT ${limit}::INTEGER OFFSET ${limit + 1}::INTEGER)"
+        f' AS "window" ON true ORDER BY {outer}'
     )
-
-
-def page_sql(where: str, sort: str, first_arg: int) -> str:
-    return (
-        f"SELECT {_COLUMNS} \nFROM product \nWHERE {where} "
-        f"ORDER BY {ORDERS[sort]}, product.id ASC \n"
-        f" LIMIT ${first_arg}::INTEGER OFFSET ${first_arg + 1}::INTEGER"
-    )
+    return sql, args
 
 
 async def list_page(pool: Any, query_string: bytes) -> bytes:
-    """The page document for this query string, from two statements."""
+    """The page document for this query string, from the service's one statement."""
     query = dict(parse_qsl(query_string.decode()))
     page, per_page = int(query.get("page", 1)), int(query.get("per_page", 20))
-    where, args = where_clause(query)
-    sql = page_sql(where, query.get("sort", "id"), len(args) + 1)
+    sql, args = list_statement(query)
+    offset = min((page - 1) * per_page, 2**31 - 1)
     async with pool.acquire() as connection:
-        total = await connection.fetchval(count_sql(where), *args)
-        offset = (page - 1) * per_page
-        rows = (
-            await connection.fetch(sql, *args, per_page, offset)
-            if offset < total
-            else []
-        )
-    items = [dict(row) | {"currency": "USD"} for row in rows]
-    pages = -(-total // per_page)
+        rows = await connection.fetch(sql, *args, per_page, offset)
+    total = rows[0][0]
+    items = []
+    if offset < total:
+        for row in rows:
+            item = dict(zip(_NAMES, row[1:], strict=True))
+            item["currency"] = "USD"
+            items.append(item)
     document = {
         "items": items,
         "total": total,
         "page": page,
         "per_page": per_page,
-        "pages": pages,
+        "pages": -(-total // per_page),
     }
     return orjson.dumps(document, option=_JSON)
