@@ -58,6 +58,8 @@ async def test_list_rows_carry_the_product_columns(app: Quart) -> None:
     assert result.items == [
         {column.key: getattr(product, column.key) for column in products.LIST_COLUMNS}
     ]
+    # Exactly str, as orjson needs (it refuses SQLAlchemy's str subclass).
+    assert {type(key) for key in result.items[0]} == {str}
 
 
 @pytest.mark.parametrize(

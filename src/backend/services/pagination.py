@@ -123,7 +123,8 @@ async def paginate_rows(
     result = await session.execute(
         statement, {**params, "limit": per_page, "offset": offset}
     )
-    keys = list(result.keys())[1:]
+    # Plain str: the names SQLAlchemy gives are a str subclass orjson refuses.
+    keys = list(map(str, result.keys()))[1:]
     rows = result.all()
     total: int = rows[0][0]
     if offset >= total:  # the one row is the total alone

@@ -19,6 +19,7 @@ import orjson
 
 from backend.services.pagination import PageResult
 
+_MAX_INT64 = 2**63 - 1
 _OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
 
 
@@ -27,12 +28,11 @@ def encode_product_page(page: PageResult[dict[str, Any]], currency: str) -> byte
     for item in page.items:
         item["currency"] = currency
     document = page.as_dict()
-    try:
+    if page.page <= _MAX_INT64:
         return orjson.dumps(document, option=_OPTIONS)
-    except orjson.JSONEncodeError:
-        # A page number past 64 bits (valid, and echoed back): orjson refuses it.
-        text = json.dumps(document, sort_keys=True, separators=(",", ":"), default=_iso)
-        return text.encode() + b"\n"
+    # A page number past 64 bits (valid, and echoed back): orjson refuses it.
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), default=_iso)
+    return text.encode() + b"\n"
 
 
 def _iso(value: object) -> str:
