@@ -1,9 +1,9 @@
-"""The read-list ceiling runs exactly the statement the service runs."""
+"""The read-list ceiling runs exactly the statements the service runs."""
 
 from __future__ import annotations
 
 import pytest
-from bench.ceiling_list import list_statement
+from bench.ceiling_list import list_statements
 from sqlalchemy.dialects.postgresql import asyncpg
 
 from backend.services import products
@@ -26,7 +26,12 @@ def test_the_ceiling_sql_is_the_services(sort: str, filtered: bool) -> None:
         sort=sort,
     )
     dialect = asyncpg.dialect()  # type: ignore[no-untyped-call]
-    compiled = products._list_statement(shape).compile(dialect=dialect)
-    sql, args = list_statement(query)
-    assert sql == str(compiled)
+    plan = products._list_plan(shape)
+    count, sql, args = list_statements(query)
+    assert sql == str(plan.statement.compile(dialect=dialect))
+    if plan.count is None:
+        assert count is None
+    else:
+        assert count == str(plan.count.compile(dialect=dialect))
+    assert (count is None) == (not filtered)
     assert args == ([100, 900] if filtered else [1])

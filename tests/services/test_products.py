@@ -34,18 +34,31 @@ def statements(connection: AsyncConnection) -> Iterator[list[str]]:
 
 
 @pytest.mark.parametrize("page", [1, 2, 3, 10**6])
-async def test_a_page_and_its_exact_total_take_one_statement(
+async def test_an_unfiltered_page_and_its_exact_total_take_one_statement(
     app: Quart, connection: AsyncConnection, page: int
+) -> None:
+    async with extensions.database(app).session() as session:
+        total = await _counted(session, include_inactive=False)
+        await make_product(session, is_active=False)
+        with statements(connection) as seen:
+            result = await products.list_products(session, page=page, per_page=2)
+    assert len(seen) == 1
+    assert result.total == total
+    assert len(result.items) == (min(2, max(0, total - (page - 1) * 2)))
+
+
+@pytest.mark.parametrize(("page", "expected_statements"), [(1, 2), (2, 2), (3, 1)])
+async def test_a_filtered_page_counts_first_and_skips_the_window_past_the_end(
+    app: Quart, connection: AsyncConnection, page: int, expected_statements: int
 ) -> None:
     async with extensions.database(app).session() as session:
         made = [await make_product(session, price_cents=500) for _ in range(3)]
         await make_product(session, price_cents=500, is_active=False)
-        await session.flush()
         with statements(connection) as seen:
             result = await products.list_products(
                 session, min_price_cents=500, max_price_cents=500, page=page, per_page=2
             )
-    assert len(seen) == 1
+    assert len(seen) == expected_statements
     assert result.total == 3
     expected = [product.id for product in made][(page - 1) * 2 : page * 2]
     assert [item["id"] for item in result.items] == expected

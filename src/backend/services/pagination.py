@@ -1,9 +1,10 @@
 """The one way to paginate: a page window over a select, plus its total.
 
 `paginate` runs two statements (the total, then the window) over any select,
-ORM entities included. `page_statement` and `paginate_rows` do the same for a
-select of plain columns in one statement, built once per query shape: the hot
-catalog list uses them (docs/performance.md, "read-list").
+ORM entities included. `page_plan` and `paginate_rows` do the same for a
+select of plain columns, built once per query shape, in one statement when the
+total is known without counting: the hot catalog list uses them
+(docs/performance.md, "read-list").
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy.sql.elements import KeyedColumnElement
 from backend.models.base import MAX_ROW_ID
 
 T = TypeVar("T")
-# One sort key of `page_statement`: a column of its select, and whether descending.
+# One sort key of `page_plan`: a column of its select, and whether descending.
 SortKey = tuple[KeyedColumnElement[Any], bool]
 
 
@@ -62,43 +63,55 @@ def _ordered(column: ColumnElement[Any], descending: bool) -> ColumnElement[Any]
     return column.desc() if descending else column.asc()
 
 
-def page_statement(
+@dataclass(frozen=True, slots=True)
+class PagePlan:
+    """How `paginate_rows` reads a page: prebuilt statements, bound per request.
+
+    `statement` is the window (bound by `:limit` and `:offset`); with no
+    `count`, its first column is the total, joined in (see `page_plan`).
+    """
+
+    statement: Select[Any]
+    count: Select[Any] | None = None
+
+
+def page_plan(
     filtered: Select[Any],
     order: Sequence[SortKey],
     *,
     total: Select[Any] | None = None,
-) -> Select[Any]:
-    """`filtered`'s total and one window of it, in one statement.
+) -> PagePlan:
+    """The statements for one page of `filtered` and its exact total.
 
-    `total` is a one-row select of the exact count of `filtered`, when
-    something cheaper than counting it is known (a maintained counter);
-    by default the rows are counted.
-
-    The window is bound by `:limit` and `:offset`. One statement is one
-    round trip and one snapshot, so the total is exact for the rows the page
-    is cut from. The total is a one-row derived table outer-joined to the
-    window, so a page past the end still answers one row: the total, every
-    other column NULL. (`count(*) OVER ()` would need every matching row read
-    and would give no total at all past the end.) The window is ordered
-    again outside: a join does not promise to keep its inputs' order.
+    `total` is a one-row select of the count of `filtered` when something
+    cheaper than counting is known (a maintained counter). Then the page
+    takes one statement: the total is a one-row derived table outer-joined
+    to the window, so a page past the end still answers one row (the total,
+    every other column NULL), and both come from one snapshot. (`count(*)
+    OVER ()` would read every matching row and give no total past the end.)
+    Without it the rows are counted first, in their own statement: joined,
+    the count made PostgreSQL's generic plan for the window far worse (a
+    price range read whole and sorted), costing more than the round trip.
     """
+    window = filtered.order_by(
+        *(_ordered(column, desc) for column, desc in order)
+    ).limit(bindparam("limit", type_=Integer))
+    window = window.offset(bindparam("offset", type_=Integer))
     if total is None:
-        total = filtered.with_only_columns(
+        count = filtered.with_only_columns(
             func.count().label("total"), maintain_column_froms=True
         )
+        return PagePlan(window, count)
     counted = total.subquery("counted")
-    window = (
-        filtered.order_by(*(_ordered(column, desc) for column, desc in order))
-        .limit(bindparam("limit", type_=Integer))
-        .offset(bindparam("offset", type_=Integer))
-        .subquery("window")
-    )
-    outer = [_ordered(_in(window, column), desc) for column, desc in order]
-    return (
-        select(counted.c[0], *window.c)
-        .select_from(counted.outerjoin(window, true()))
+    joined = window.subquery("window")
+    # Ordered again outside: a join does not promise to keep its inputs' order.
+    outer = [_ordered(_in(joined, column), desc) for column, desc in order]
+    statement = (
+        select(counted.c[0], *joined.c)
+        .select_from(counted.outerjoin(joined, true()))
         .order_by(*outer)
     )
+    return PagePlan(statement)
 
 
 def _in(window: Any, column: KeyedColumnElement[Any]) -> KeyedColumnElement[Any]:
@@ -110,24 +123,33 @@ def _in(window: Any, column: KeyedColumnElement[Any]) -> KeyedColumnElement[Any]
 
 async def paginate_rows(
     session: AsyncSession,
-    statement: Select[Any],
+    plan: PagePlan,
     params: dict[str, Any],
     *,
     page: int,
     per_page: int,
 ) -> PageResult[dict[str, Any]]:
-    """Run a `page_statement`: the page's rows as dicts, and the total."""
+    """Run a `page_plan`: the page's rows as dicts, and the exact total."""
     # Ids are 32-bit, so no table has more rows than MAX_ROW_ID: any larger
     # offset is past the end, and clamping it keeps the parameter in range.
     offset = min((page - 1) * per_page, MAX_ROW_ID)
-    result = await session.execute(
-        statement, {**params, "limit": per_page, "offset": offset}
-    )
-    # Plain str: the names SQLAlchemy gives are a str subclass orjson refuses.
-    keys = list(map(str, result.keys()))[1:]
-    rows = result.all()
-    total: int = rows[0][0]
+    bound = {**params, "limit": per_page, "offset": offset}
+    if plan.count is not None:
+        total: int = await session.scalar(plan.count, params) or 0
+        if offset >= total:  # past the last page: no window to read
+            return PageResult([], total, page, per_page)
+        return PageResult(await _rows(session, plan, bound, 0), total, page, per_page)
+    rows = await _rows(session, plan, bound, 1)
+    total = rows[0].pop("total")
     if offset >= total:  # the one row is the total alone
         return PageResult([], total, page, per_page)
-    items = [dict(zip(keys, row[1:], strict=True)) for row in rows]
-    return PageResult(items, total, page, per_page)
+    return PageResult(rows, total, page, per_page)
+
+
+async def _rows(
+    session: AsyncSession, plan: PagePlan, bound: dict[str, Any], skip: int
+) -> list[dict[str, Any]]:
+    result = await session.execute(plan.statement, bound)
+    # Plain str: the names SQLAlchemy gives are a str subclass orjson refuses.
+    keys = ["total"] * skip + list(map(str, result.keys()))[skip:]
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]

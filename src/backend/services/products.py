@@ -15,9 +15,10 @@ from backend.errors import Conflict, NotFound
 from backend.models import Product, ProductCount
 from backend.models.base import MAX_ROW_ID
 from backend.services.pagination import (
+    PagePlan,
     PageResult,
     SortKey,
-    page_statement,
+    page_plan,
     paginate_rows,
 )
 from backend.services.search import LIKE_ESCAPE, contains_pattern
@@ -69,7 +70,7 @@ class _ListShape:
 
 
 @cache
-def _list_statement(shape: _ListShape) -> Select[Any]:
+def _list_plan(shape: _ListShape) -> PagePlan:
     # Bind parameters, not values: one statement object per shape, so
     # SQLAlchemy neither rebuilds it nor recomputes its cache key per request.
     conditions: list[ColumnElement[bool]] = []
@@ -88,7 +89,7 @@ def _list_statement(shape: _ListShape) -> Select[Any]:
     if not shape.include_inactive:
         conditions.append(_COLUMN.is_active.is_(True))
     filtered: Select[Any] = select(*LIST_COLUMNS).where(*conditions)
-    return page_statement(filtered, _SORTS[shape.sort], total=_maintained_total(shape))
+    return page_plan(filtered, _SORTS[shape.sort], total=_maintained_total(shape))
 
 
 def _maintained_total(shape: _ListShape) -> Select[Any] | None:
@@ -131,7 +132,7 @@ async def list_products(
         "max_price_cents": max_price_cents,
     }
     return await paginate_rows(
-        session, _list_statement(shape), params, page=page, per_page=per_page
+        session, _list_plan(shape), params, page=page, per_page=per_page
     )
 
 
