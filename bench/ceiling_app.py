@@ -3,9 +3,10 @@
 `hypercorn -c hypercorn.toml bench.ceiling_app:app` serves
 `GET /api/v1/products/{id}` with the same JSON fields as the real service, so
 `read-one` can be compared against what the server and driver alone can do;
-and `GET /api/v1/orders/{id}` (`read-order`): verify the access token, check
+`GET /api/v1/orders/{id}` (`read-order`): verify the access token, check
 its login session and read the order with its items, as the service does
-without any cache.
+without any cache; and `GET /api/v1/products`, the `read-list` ceiling
+(bench/ceiling_list.py).
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ import asyncpg
 import jwt
 import orjson
 
+from bench.ceiling_list import list_page
+
 Scope = dict[str, Any]
 Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 PREFIX = "/api/v1/products/"
+LIST_PATH = "/api/v1/products"
 QUERY = (
     "SELECT id, sku, name, description, price_cents, stock, is_active, "
     "created_at, updated_at FROM product WHERE id = $1 AND is_active"
@@ -68,6 +72,11 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     path: str = scope["path"]
     if scope["type"] == "http" and path.startswith(ORDER_PREFIX):
         await _read_order(scope, send, path)
+        return
+    if scope["type"] == "http" and path == LIST_PATH:
+        await _respond(
+            send, 200, await list_page(_state["pool"], scope["query_string"])
+        )
         return
     if scope["type"] != "http" or not path.startswith(PREFIX):
         await _respond(send, 404, b'{"status": 404}')

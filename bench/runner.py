@@ -9,7 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from backend.config import Settings
-from bench import dataset, jobs, scenarios
+from bench import dataset, jobs, read_list, scenarios
 from bench.fanout import fan_out, sse_fan_out
 from bench.pgbench import run_pgbench
 from bench.report import Row
@@ -50,6 +50,9 @@ class Runner:
         self.data: dataset.Dataset | None = None
         self.server: Server | None = None
         self.rows: list[Row] = []
+        # read-list's baselines, measured before the service starts.
+        self.list_ceiling: read_list.Loads = {}
+        self.list_seed: read_list.Loads = {}
 
     def seed(self) -> None:
         settings = Settings(
@@ -126,6 +129,8 @@ class Runner:
             self.stop()
         if "read-order" in chosen:
             ceilings.update(self._read_order_ceilings())
+        if "read-list" in chosen:
+            self._read_list_baselines()
         if "place-order" in chosen:
             load = run_pgbench(self.dsn, clients=ORDER_CONNS, seconds=self.plan.seconds)
             ceilings["place-order"] = load
@@ -167,9 +172,10 @@ class Runner:
         elif name == "read-one-cold":
             self._read_one_cold(ceilings)
         elif name == "read-list":
-            scenarios.warm_up(base, "read_list.lua", plan)
-            for conns in READ_CONNS:
-                self.rows.append(scenarios.read_list(base, conns, plan))
+            _, loads = read_list.measure(base, plan, "read-list")
+            self.rows.extend(
+                read_list.service_rows(loads, self.list_ceiling, self.list_seed)
+            )
         elif name == "many-clients":
             self.rows.append(scenarios.many_clients(base, plan))
         elif name == "place-order":
@@ -257,6 +263,19 @@ class Runner:
                 deflate=True,
             )
         )
+
+    # --- read-list: its ceiling and the seed Flask app (bench/read_list.py) ---
+    def _read_list_baselines(self) -> None:
+        server = self._start("bench.ceiling_app:app", "/api/v1/products/1")
+        rows, self.list_ceiling = read_list.measure(
+            server.url, self.plan, "ceiling: raw ASGI+asyncpg list"
+        )
+        self.rows.extend(rows)
+        self.stop()
+        rows, self.list_seed = read_list.run_seed(
+            self.env, self.workdir / "seed.log", self.plan
+        )
+        self.rows.extend(rows)
 
     def _metrics_cost(self) -> None:
         """read-one with metrics on and off, alternating; then the service again.

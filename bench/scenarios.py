@@ -175,13 +175,6 @@ def metrics_cost(
     return row
 
 
-def read_list(base: str, conns: int, plan: Plan) -> Row:
-    row, _ = wrk_row("read-list", base, "read_list.lua", conns, plan)
-    if conns >= 256:
-        tail_target(row)
-    return row
-
-
 def many_clients(base: str, plan: Plan) -> Row:
     row, _ = wrk_row("many-clients", base, "read_one.lua", 1024, plan)
     row.target = "errors=0, p99<=4x p50"

@@ -10,7 +10,7 @@ from backend.models.job import JOB_STATES, Job, RetentionMark
 from backend.models.mfa import RecoveryCode, TotpCredential
 from backend.models.order import ORDER_STATUSES, IdempotencyKey, Order, OrderItem
 from backend.models.order_event import OrderEvent
-from backend.models.product import Product
+from backend.models.product import Product, ProductCount
 from backend.models.user import AuthSession, RefreshToken, User
 from backend.models.webhook import DELIVERY_STATUSES, WebhookDelivery, WebhookEndpoint
 
@@ -28,6 +28,7 @@ __all__ = [
     "OrderEvent",
     "OrderItem",
     "Product",
+    "ProductCount",
     "RecoveryCode",
     "RefreshToken",
     "RetentionMark",

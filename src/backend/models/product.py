@@ -28,3 +28,21 @@ class Product(TimestampMixin, Base):
         Index("ix_product_active_name", "is_active", "name", "id"),
         Index("ix_product_active_created", "is_active", "created_at", "id"),
     )
+
+
+class ProductCount(Base):
+    """How many products exist, and how many are active: one row, id 1.
+
+    Kept by database triggers on `product` (migration 0009), in the writer's
+    own transaction, so it is exactly what `count(*)` would say in any
+    snapshot. The catalog list without filters reads its total here instead
+    of counting every row on every page (docs/performance.md, "read-list").
+    """
+
+    __tablename__ = "product_count"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    active: Mapped[int]
+    total: Mapped[int]
+
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)

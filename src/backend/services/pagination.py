@@ -1,15 +1,28 @@
-"""The one way to paginate: a page window over a select, plus its total."""
+"""The one way to paginate: a page window over a select, plus its total.
+
+`paginate` runs two statements (the total, then the window) over any select,
+ORM entities included. `page_plan` and `paginate_rows` do the same for a
+select of plain columns, built once per query shape, in one statement when the
+total is known without counting: the hot catalog list uses them
+(docs/performance.md, "read-list").
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from math import ceil
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import KeyedColumnElement
+
+from backend.models.base import MAX_ROW_ID
 
 T = TypeVar("T")
+# One sort key of `page_plan`: a column of its select, and whether descending.
+SortKey = tuple[KeyedColumnElement[Any], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,3 +57,99 @@ async def paginate(
         return PageResult([], total, page, per_page)
     window = await session.scalars(statement.limit(per_page).offset(offset))
     return PageResult(list(window.all()), total, page, per_page)
+
+
+def _ordered(column: ColumnElement[Any], descending: bool) -> ColumnElement[Any]:
+    return column.desc() if descending else column.asc()
+
+
+@dataclass(frozen=True, slots=True)
+class PagePlan:
+    """How `paginate_rows` reads a page: prebuilt statements, bound per request.
+
+    `statement` is the window (bound by `:limit` and `:offset`); with no
+    `count`, its first column is the total, joined in (see `page_plan`).
+    """
+
+    statement: Select[Any]
+    count: Select[Any] | None = None
+
+
+def page_plan(
+    filtered: Select[Any],
+    order: Sequence[SortKey],
+    *,
+    total: Select[Any] | None = None,
+) -> PagePlan:
+    """The statements for one page of `filtered` and its exact total.
+
+    `total` is a one-row select of the count of `filtered` when something
+    cheaper than counting is known (a maintained counter). Then the page
+    takes one statement: the total is a one-row derived table outer-joined
+    to the window, so a page past the end still answers one row (the total,
+    every other column NULL), and both come from one snapshot. (`count(*)
+    OVER ()` would read every matching row and give no total past the end.)
+    Without it the rows are counted first, in their own statement: joined,
+    the count made PostgreSQL's generic plan for the window far worse (a
+    price range read whole and sorted), costing more than the round trip.
+    """
+    window = filtered.order_by(
+        *(_ordered(column, desc) for column, desc in order)
+    ).limit(bindparam("limit", type_=Integer))
+    window = window.offset(bindparam("offset", type_=Integer))
+    if total is None:
+        count = filtered.with_only_columns(
+            func.count().label("total"), maintain_column_froms=True
+        )
+        return PagePlan(window, count)
+    counted = total.subquery("counted")
+    joined = window.subquery("window")
+    # Ordered again outside: a join does not promise to keep its inputs' order.
+    outer = [_ordered(_in(joined, column), desc) for column, desc in order]
+    statement = (
+        select(counted.c[0], *joined.c)
+        .select_from(counted.outerjoin(joined, true()))
+        .order_by(*outer)
+    )
+    return PagePlan(statement)
+
+
+def _in(window: Any, column: KeyedColumnElement[Any]) -> KeyedColumnElement[Any]:
+    found: KeyedColumnElement[Any] | None = window.corresponding_column(column)
+    if found is None:
+        raise ValueError(f"{column} is not a column of the paginated select")
+    return found
+
+
+async def paginate_rows(
+    session: AsyncSession,
+    plan: PagePlan,
+    params: dict[str, Any],
+    *,
+    page: int,
+    per_page: int,
+) -> PageResult[dict[str, Any]]:
+    """Run a `page_plan`: the page's rows as dicts, and the exact total."""
+    # Ids are 32-bit, so no table has more rows than MAX_ROW_ID: any larger
+    # offset is past the end, and clamping it keeps the parameter in range.
+    offset = min((page - 1) * per_page, MAX_ROW_ID)
+    bound = {**params, "limit": per_page, "offset": offset}
+    if plan.count is not None:
+        total: int = await session.scalar(plan.count, params) or 0
+        if offset >= total:  # past the last page: no window to read
+            return PageResult([], total, page, per_page)
+        return PageResult(await _rows(session, plan, bound, 0), total, page, per_page)
+    rows = await _rows(session, plan, bound, 1)
+    total = rows[0].pop("total")
+    if offset >= total:  # the one row is the total alone
+        return PageResult([], total, page, per_page)
+    return PageResult(rows, total, page, per_page)
+
+
+async def _rows(
+    session: AsyncSession, plan: PagePlan, bound: dict[str, Any], skip: int
+) -> list[dict[str, Any]]:
+    result = await session.execute(plan.statement, bound)
+    # Plain str: the names SQLAlchemy gives are a str subclass orjson refuses.
+    keys = ["total"] * skip + list(map(str, result.keys()))[skip:]
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]

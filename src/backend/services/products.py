@@ -2,59 +2,107 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, Select, bindparam, or_, select
+from sqlalchemy import ColumnElement, RowMapping, Select, String, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from backend.db.commit_hooks import mark_products_changed
 from backend.errors import Conflict, NotFound
-from backend.models import Product
+from backend.models import Product, ProductCount
 from backend.models.base import MAX_ROW_ID
-from backend.services.pagination import PageResult, paginate
+from backend.services.pagination import (
+    PagePlan,
+    PageResult,
+    SortKey,
+    page_plan,
+    paginate_rows,
+)
 from backend.services.search import LIKE_ESCAPE, contains_pattern
 
 # Ids are 32-bit integer columns: a larger id in a path names nothing (and would
 # overflow the parameter on PostgreSQL), so it is a plain 404.
 
-_SORTS: dict[str, ColumnElement[Any]] = {
-    "id": Product.id.asc(),
-    "name": Product.name.asc(),
-    "-name": Product.name.desc(),
-    "price_cents": Product.price_cents.asc(),
-    "-price_cents": Product.price_cents.desc(),
-    "created_at": Product.created_at.asc(),
-    "-created_at": Product.created_at.desc(),
+# What the list shows of each product: table columns, so the statement is plain
+# Core (no ORM entities, identity map or ORM compile step; the route encodes
+# these rows as they are).
+_COLUMN = Product.__table__.c
+LIST_COLUMNS = tuple(
+    _COLUMN[name]
+    for name in (
+        "id",
+        "sku",
+        "name",
+        "description",
+        "price_cents",
+        "stock",
+        "is_active",
+        "created_at",
+        "updated_at",
+    )
+)
+# Each sort, then id ascending to break ties (id alone needs no tie-break).
+_ID: SortKey = (_COLUMN.id, False)
+_SORTS: dict[str, tuple[SortKey, ...]] = {
+    "id": (_ID,),
+    "name": ((_COLUMN.name, False), _ID),
+    "-name": ((_COLUMN.name, True), _ID),
+    "price_cents": ((_COLUMN.price_cents, False), _ID),
+    "-price_cents": ((_COLUMN.price_cents, True), _ID),
+    "created_at": ((_COLUMN.created_at, False), _ID),
+    "-created_at": ((_COLUMN.created_at, True), _ID),
 }
 
 
-def _filtered(
-    q: str | None,
-    min_price_cents: int | None,
-    max_price_cents: int | None,
-    in_stock: bool | None,
-) -> Select[Product]:
-    statement = select(Product)
-    if q:
-        pattern = contains_pattern(q)
-        statement = statement.where(
-            or_(
-                *(
-                    column.ilike(pattern, escape=LIKE_ESCAPE)
-                    for column in (Product.name, Product.sku, Product.description)
-                )
-            )
+@dataclass(frozen=True)
+class _ListShape:
+    """Which filters a list query uses: each shape's statement is built once."""
+
+    q: bool
+    min_price: bool
+    max_price: bool
+    in_stock: bool | None
+    include_inactive: bool
+    sort: str
+
+
+@cache
+def _list_plan(shape: _ListShape) -> PagePlan:
+    # Bind parameters, not values: one statement object per shape, so
+    # SQLAlchemy neither rebuilds it nor recomputes its cache key per request.
+    conditions: list[ColumnElement[bool]] = []
+    if shape.q:
+        pattern = bindparam("pattern", type_=String)
+        columns = (_COLUMN.name, _COLUMN.sku, _COLUMN.description)
+        conditions.append(
+            or_(*(column.ilike(pattern, escape=LIKE_ESCAPE) for column in columns))
         )
-    if min_price_cents is not None:
-        statement = statement.where(Product.price_cents >= min_price_cents)
-    if max_price_cents is not None:
-        statement = statement.where(Product.price_cents <= max_price_cents)
-    if in_stock is not None:
-        statement = statement.where(
-            Product.stock > 0 if in_stock else Product.stock == 0
-        )
-    return statement
+    if shape.min_price:
+        conditions.append(_COLUMN.price_cents >= bindparam("min_price_cents"))
+    if shape.max_price:
+        conditions.append(_COLUMN.price_cents <= bindparam("max_price_cents"))
+    if shape.in_stock is not None:
+        conditions.append(_COLUMN.stock > 0 if shape.in_stock else _COLUMN.stock == 0)
+    if not shape.include_inactive:
+        conditions.append(_COLUMN.is_active.is_(True))
+    filtered: Select[Any] = select(*LIST_COLUMNS).where(*conditions)
+    return page_plan(filtered, _SORTS[shape.sort], total=_maintained_total(shape))
+
+
+def _maintained_total(shape: _ListShape) -> Select[Any] | None:
+    """The exact total from the trigger-kept counter, when no filter narrows it.
+
+    Counting every active product on every page was most of the database's
+    work for a catalog page; the counter row is read instead.
+    """
+    if shape.q or shape.min_price or shape.max_price or shape.in_stock is not None:
+        return None
+    counts = ProductCount.__table__.c
+    column = counts.total if shape.include_inactive else counts.active
+    return select(column.label("total")).where(counts.id == 1)
 
 
 async def list_products(
@@ -68,13 +116,24 @@ async def list_products(
     include_inactive: bool = False,
     page: int = 1,
     per_page: int = 20,
-) -> PageResult[Product]:
-    """One page of the catalog; ties in any sort are broken by id ascending."""
-    statement = _filtered(q, min_price_cents, max_price_cents, in_stock)
-    if not include_inactive:
-        statement = statement.where(Product.is_active.is_(True))
-    statement = statement.order_by(_SORTS[sort], Product.id.asc())
-    return await paginate(session, statement, page=page, per_page=per_page)
+) -> PageResult[dict[str, Any]]:
+    """One page of the catalog (rows of LIST_COLUMNS); ties broken by id ascending."""
+    shape = _ListShape(
+        q=bool(q),
+        min_price=min_price_cents is not None,
+        max_price=max_price_cents is not None,
+        in_stock=in_stock,
+        include_inactive=include_inactive,
+        sort=sort,
+    )
+    params: dict[str, Any] = {
+        "pattern": contains_pattern(q) if q else None,
+        "min_price_cents": min_price_cents,
+        "max_price_cents": max_price_cents,
+    }
+    return await paginate_rows(
+        session, _list_plan(shape), params, page=page, per_page=per_page
+    )
 
 
 async def get_product(

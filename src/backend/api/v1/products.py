@@ -31,6 +31,7 @@ from backend.schemas.product import (
 from backend.services import products
 from backend.web.guards import admin_required, bearer_token, use_access_token
 from backend.web.product_cache import ProductResponse
+from backend.web.product_pages import encode_product_page
 
 blueprint = Blueprint("products", __name__, url_prefix="/products")
 
@@ -75,17 +76,20 @@ def _matches(etag: str, if_none_match: str | None) -> bool:
 
 @blueprint.get("")
 @validate_querystring(ProductQuery)
-@validate_response(ProductPage, 200)
+@document_response(ProductPage, 200)
 @tag(["products"])
-async def list_products(query_args: ProductQuery) -> ProductPage:
+async def list_products(query_args: ProductQuery) -> Response:
     """List the catalog."""
     include_inactive = query_args.include_inactive and await viewer_is_admin()
     filters = query_args.model_dump(exclude={"include_inactive"})
-    result = await products.list_products(
+    page = await products.list_products(
         get_session(), include_inactive=include_inactive, **filters
     )
-    page = result.as_dict() | {"items": [_out(p) for p in result.items]}
-    return ProductPage(**page)
+    # Encoded once from the rows, not validated into models first (see there).
+    return Response(
+        encode_product_page(page, _currency()),
+        content_type=current_app.json.mimetype,  # type: ignore[attr-defined]
+    )
 
 
 @blueprint.get("/<int:product_id>")

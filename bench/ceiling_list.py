@@ -1,0 +1,114 @@
+"""The `read-list` ceiling: `GET /api/v1/products` on raw asyncpg, no framework.
+
+Served by `bench.ceiling_app` on the same Hypercorn configuration as the
+service. It runs the statements the service runs for the same query (the
+text below is what SQLAlchemy compiles for the service's list statements on
+PostgreSQL; tests/bench/test_ceiling_list.py keeps the two identical) and
+answers the same JSON document (sorted keys, UTC times with `Z`, a trailing
+newline). Query
+parsing is minimal: the benchmark sends only valid queries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+
+_NAMES = (
+    "id",
+    "sku",
+    "name",
+    "description",
+    "price_cents",
+    "stock",
+    "is_active",
+    "created_at",
+    "updated_at",
+)
+_INNER = ", ".join(f"product.{name} AS {name}" for name in _NAMES)
+_OUTER = ", ".join(f'"window".{name}' for name in _NAMES)
+_PLAIN = ", ".join(f"product.{name}" for name in _NAMES)
+ORDERS = {
+    "id": ("id", "ASC"),
+    "name": ("name", "ASC"),
+    "-name": ("name", "DESC"),
+    "price_cents": ("price_cents", "ASC"),
+    "-price_cents": ("price_cents", "DESC"),
+    "created_at": ("created_at", "ASC"),
+    "-created_at": ("created_at", "DESC"),
+}
+_JSON = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
+
+
+def list_statements(query: dict[str, str]) -> tuple[str | None, str, list[Any]]:
+    """The service's statements for these price filters and sort: the count
+    (None when the total is joined into the page), the page, and the leading
+    arguments (LIMIT and OFFSET follow them)."""
+    conditions, args = [], []
+    for name, operator in (("min_price_cents", ">="), ("max_price_cents", "<=")):
+        if name in query:
+            args.append(int(query[name]))
+            conditions.append(f"product.price_cents {operator} ${len(args)}::INTEGER")
+    conditions.append("product.is_active IS true")
+    where = " AND ".join(conditions)
+    column, direction = ORDERS[query.get("sort", "id")]
+    inner = f"product.{column} {direction}"
+    outer = f'"window".{column} {direction}'
+    if column != "id":
+        inner += ", product.id ASC"
+        outer += ', "window".id ASC'
+    if args:  # filtered: the rows are counted, then the window is read
+        count = f"SELECT count(*) AS total \nFROM product \nWHERE {where}"
+        limit = len(args) + 1
+        window = (
+            f"SELECT {_PLAIN} \nFROM product \nWHERE {where} ORDER BY {inner} \n"
+            f" LIMIT ${limit}::INTEGER OFFSET ${limit + 1}::INTEGER"
+        )
+        return count, window, args
+    args.append(1)  # unfiltered: the trigger-kept counter, joined to the window
+    total = (
+        "SELECT product_count.active AS total \nFROM product_count \n"
+        "WHERE product_count.id = $1::INTEGER"
+    )
+    sql = (
+        f"SELECT counted.total, {_OUTER} \nFROM ({total}) AS counted "
+        f"LEFT OUTER JOIN (SELECT {_INNER} \nFROM product \nWHERE {where} "
+        f"ORDER BY {inner} \n LIMIT $2::INTEGER OFFSET $3::INTEGER)"
+        f' AS "window" ON true ORDER BY {outer}'
+    )
+    return None, sql, args
+
+
+async def list_page(pool: Any, query_string: bytes) -> bytes:
+    """The page document for this query string, from the service's statements."""
+    query = dict(parse_qsl(query_string.decode()))
+    page, per_page = int(query.get("page", 1)), int(query.get("per_page", 20))
+    count, sql, args = list_statements(query)
+    offset = min((page - 1) * per_page, 2**31 - 1)
+    async with pool.acquire() as connection:
+        if count is None:
+            rows = await connection.fetch(sql, *args, per_page, offset)
+            total, skip = rows[0][0], 1
+        else:
+            total, skip = await connection.fetchval(count, *args), 0
+            rows = (
+                await connection.fetch(sql, *args, per_page, offset)
+                if offset < total
+                else []
+            )
+    items = []
+    if offset < total:
+        for row in rows:
+            item = dict(zip(_NAMES, row[skip:], strict=True))
+            item["currency"] = "USD"
+            items.append(item)
+    document = {
+        "items": items,
+        "total": total,
+        "page": page,
+        "per_page": per_page,
+        "pages": -(-total // per_page),
+    }
+    return orjson.dumps(document, option=_JSON)

@@ -1,0 +1,130 @@
+"""The catalog list without HTTP: one statement per page, an exact total."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from quart import Quart
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from backend import extensions
+from backend.models import Product
+from backend.services import products
+from tests.support.factories import make_product
+
+
+@contextmanager
+def statements(connection: AsyncConnection) -> Iterator[list[str]]:
+    """The SQL statements run on `connection` inside the block."""
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    sync = connection.sync_connection
+    assert sync is not None
+    event.listen(sync, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(sync, "before_cursor_execute", record)
+
+
+@pytest.mark.parametrize("page", [1, 2, 3, 10**6])
+async def test_an_unfiltered_page_and_its_exact_total_take_one_statement(
+    app: Quart, connection: AsyncConnection, page: int
+) -> None:
+    async with extensions.database(app).session() as session:
+        total = await _counted(session, include_inactive=False)
+        await make_product(session, is_active=False)
+        with statements(connection) as seen:
+            result = await products.list_products(session, page=page, per_page=2)
+    assert len(seen) == 1
+    assert result.total == total
+    assert len(result.items) == (min(2, max(0, total - (page - 1) * 2)))
+
+
+@pytest.mark.parametrize(("page", "expected_statements"), [(1, 2), (2, 2), (3, 1)])
+async def test_a_filtered_page_counts_first_and_skips_the_window_past_the_end(
+    app: Quart, connection: AsyncConnection, page: int, expected_statements: int
+) -> None:
+    async with extensions.database(app).session() as session:
+        made = [await make_product(session, price_cents=500) for _ in range(3)]
+        await make_product(session, price_cents=500, is_active=False)
+        with statements(connection) as seen:
+            result = await products.list_products(
+                session, min_price_cents=500, max_price_cents=500, page=page, per_page=2
+            )
+    assert len(seen) == expected_statements
+    assert result.total == 3
+    expected = [product.id for product in made][(page - 1) * 2 : page * 2]
+    assert [item["id"] for item in result.items] == expected
+
+
+async def test_list_rows_carry_the_product_columns(app: Quart) -> None:
+    async with extensions.database(app).session() as session:
+        product = await make_product(session, name="Only", description=None)
+        result = await products.list_products(session, q="Only")
+    assert result.items == [
+        {column.key: getattr(product, column.key) for column in products.LIST_COLUMNS}
+    ]
+    # Exactly str, as orjson needs (it refuses SQLAlchemy's str subclass).
+    assert {type(key) for key in result.items[0]} == {str}
+
+
+@pytest.mark.parametrize(
+    "sort", ["id", "name", "-name", "price_cents", "-price_cents", "created_at"]
+)
+async def test_each_sort_keeps_its_order_and_breaks_ties_by_id(
+    app: Quart, sort: str
+) -> None:
+    async with extensions.database(app).session() as session:
+        for name, price in (("b", 300), ("a", 100), ("b", 100), ("c", 200)):
+            await make_product(session, name=f"sortcase {name}", price_cents=price)
+        pages = [
+            await products.list_products(
+                session, q="sortcase", sort=sort, page=page, per_page=3
+            )
+            for page in (1, 2)
+        ]
+    rows = [item for page in pages for item in page.items]
+    key = sort.removeprefix("-")
+    descending = sort.startswith("-")
+    expected = sorted(rows, key=lambda row: row["id"])
+    expected.sort(key=lambda row: row[key], reverse=descending)
+    assert [row["id"] for row in rows] == [row["id"] for row in expected]
+    assert [page.total for page in pages] == [4, 4]
+
+
+async def _counted(session: AsyncSession, *, include_inactive: bool) -> int:
+    statement = select(func.count()).select_from(Product)
+    if not include_inactive:
+        statement = statement.where(Product.is_active.is_(True))
+    return await session.scalar(statement) or 0
+
+
+async def test_the_unfiltered_total_is_kept_exact_by_the_triggers(app: Quart) -> None:
+    async def check(session: AsyncSession) -> None:
+        for include_inactive in (False, True):
+            page = await products.list_products(
+                session, include_inactive=include_inactive
+            )
+            expected = await _counted(session, include_inactive=include_inactive)
+            assert page.total == expected
+
+    async with extensions.database(app).session() as session:
+        await check(session)
+        made = [await make_product(session) for _ in range(3)]
+        await make_product(session, is_active=False)
+        await check(session)
+        made[0].is_active = False
+        made[1].stock = 0  # not an activity change: the counter is untouched
+        await session.flush()
+        await check(session)
+        made[0].is_active = True
+        await session.delete(made[2])
+        await session.flush()
+        await check(session)
