@@ -19,10 +19,15 @@ _OPTIONS = (
     orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
 )
 _ORJSON_KWARGS = frozenset({"default", "sort_keys", "ensure_ascii"})
+# What `response()` (every dict or list a view returns) asks for: orjson's own
+# output. Not accepting it sent every such response through the stdlib.
+_COMPACT = (",", ":")
 
 
 class OrjsonProvider(DefaultJSONProvider):
     def dumps(self, obj: Any, **kwargs: Any) -> str:
+        if tuple(kwargs.get("separators", _COMPACT)) == _COMPACT:
+            kwargs.pop("separators", None)
         if kwargs.keys() - _ORJSON_KWARGS:  # indent and friends: debug output only
             return super().dumps(obj, **kwargs)
         default = kwargs.get("default", self.default)
