@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from quart import Quart
+from quart import Quart, Response
 
 from backend.web.json_provider import OrjsonProvider
 
@@ -13,6 +13,7 @@ async def test_view_responses_are_encoded_by_orjson(app: Quart) -> None:
     assert isinstance(app.json, OrjsonProvider)
     async with app.app_context():
         response = app.json.response({"b": "café", "a": [1, 2]})
+    assert isinstance(response, Response)
     body = await response.get_data(as_text=False)
     # orjson writes non-ASCII as UTF-8; the stdlib fallback would escape it.
     assert body == '{"a":[1,2],"b":"café"}\n'.encode()
