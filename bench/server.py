@@ -6,6 +6,7 @@ the one the end-to-end tests use (tests/support/server.py).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -69,7 +70,10 @@ def launch(
 ) -> subprocess.Popen[bytes]:
     """Start `command` (a Hypercorn command line) bound to 127.0.0.1:`port`.
 
-    The one launch harness of tests/support/server.py and the benchmark.
+    The one launch harness of tests/support/server.py and the benchmark. The
+    server gets a process group of its own, which `terminate` and `kill_all`
+    sweep: workers whose master was killed outlive it otherwise, still polling
+    their database.
     """
     return subprocess.Popen(
         [*command, *bind_args(port, workers), "--workers", str(workers)],
@@ -77,6 +81,7 @@ def launch(
         env=dict(env),
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
 
 
@@ -105,15 +110,30 @@ def wait_until_serving(
 
 
 def terminate(process: subprocess.Popen[bytes], timeout: float) -> int:
-    """SIGTERM (graceful), then SIGKILL if it will not go; the exit code."""
-    if process.poll() is not None:
-        return process.returncode
-    process.send_signal(signal.SIGTERM)
-    try:
-        return process.wait(timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        return process.wait()
+    """SIGTERM (graceful), then SIGKILL if it will not go; the exit code.
+
+    Whatever is left of the server's process group afterwards is killed.
+    """
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    _kill_group(process)
+    return process.returncode
+
+
+def kill_all(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the server, master and workers at once, as a crash of the host would."""
+    _kill_group(process)
+    process.wait()
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
 
 
 @dataclass

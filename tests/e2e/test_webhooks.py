@@ -7,12 +7,12 @@ Retry schedules and timeouts are shortened through the server's environment.
 from __future__ import annotations
 
 import asyncio
-import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
 import pytest
+from bench.server import kill_all
 
 from tests.support.live_data import LiveData, LiveUser
 from tests.support.server import LiveServer
@@ -250,8 +250,7 @@ async def test_a_delivery_cut_by_sigkill_is_made_after_the_lease(
     placed = await shop.order()
     await receiver.wait_for(lambda: len(receiver.received) == 1)
     assert shop.server.process is not None
-    shop.server.process.send_signal(signal.SIGKILL)
-    shop.server.process.wait()
+    kill_all(shop.server.process)  # the worker delivering it too
     await start_shop(JOB_LEASE="5")
     await receiver.wait_for(lambda: len(receiver.received) >= 2, seconds=60)
     assert {request.event["order_id"] for request in receiver.received} == {placed}
