@@ -48,6 +48,7 @@ from backend.host.change_stamps import ChangeStamps, mark_changed_of
 from backend.models import OrderEvent
 from backend.security.tokens import AccessClaims
 from backend.services.logins import LiveLogin, TokenLogin
+from backend.web.notified_eviction import NotifiedEviction
 
 STAMP_KIND = "logins"
 NOTIFY_CHANNEL = commit_hooks.LOGIN_CHANGES_CHANNEL
@@ -71,7 +72,7 @@ class Ticket:
     evictions: int
 
 
-class LoginCache:
+class LoginCache(NotifiedEviction):
     """Live logins by login-session id, in one process; see the module docstring."""
 
     def __init__(
@@ -152,25 +153,6 @@ class LoginCache:
 
     def on_order_events(self, rows: Sequence[OrderEvent]) -> None:
         """Order events change no login."""
-
-    def on_payload(self, payload: str) -> None:
-        """A `login_changes` NOTIFY: its payload is comma-separated user ids."""
-        try:
-            ids = [int(part) for part in payload.split(",")]
-        except ValueError:
-            self.clear()  # not a payload we wrote: be safe
-            return
-        self.evict(ids)
-
-    def on_listening(self) -> None:
-        """(Re)connected: what was checked while deaf may be stale, so start clean."""
-        self.clear()
-        self.enabled = True
-
-    def on_deaf(self) -> None:
-        """Other hosts' revocations may go unheard: cache nothing until listening."""
-        self.enabled = False
-        self.clear()
 
     def clear(self) -> None:
         self._evictions += 1

@@ -39,6 +39,7 @@ from backend import events, extensions
 from backend.db import commit_hooks
 from backend.host.change_stamps import ChangeStamps, mark_changed
 from backend.models import OrderEvent
+from backend.web.notified_eviction import NotifiedEviction
 
 NOTIFY_CHANNEL = commit_hooks.PRODUCT_CHANGES_CHANNEL
 # An entry lives a random share of PRODUCT_CACHE_TTL, from this one to all of it.
@@ -69,7 +70,7 @@ class Ticket:
     evictions: int
 
 
-class ProductCache:
+class ProductCache(NotifiedEviction):
     """Product responses by id, in one process; see the module docstring."""
 
     def __init__(
@@ -133,25 +134,6 @@ class ProductCache:
             if row.previous_status is None or row.status in ("cancelled", "expired")
             for item in row.order_snapshot.get("items", ())
         )
-
-    def on_payload(self, payload: str) -> None:
-        """A `product_changes` NOTIFY: its payload is comma-separated ids."""
-        try:
-            ids = [int(part) for part in payload.split(",")]
-        except ValueError:
-            self.clear()  # not a payload we wrote: be safe
-            return
-        self.evict(ids)
-
-    def on_listening(self) -> None:
-        """(Re)connected: what was read while deaf may be stale, so start clean."""
-        self.clear()
-        self.enabled = True
-
-    def on_deaf(self) -> None:
-        """Other hosts' changes may go unheard: cache nothing until listening."""
-        self.enabled = False
-        self.clear()
 
     def clear(self) -> None:
         self._evictions += 1
