@@ -6,12 +6,13 @@ from typing import Annotated, Literal
 
 from pydantic import (
     BaseModel,
+    Field,
     StringConstraints,
     ValidationInfo,
     field_validator,
 )
 
-from backend.schemas.common import InputSchema
+from backend.schemas.common import NOT_BLANK, InputSchema
 from backend.schemas.user import (
     Email,
     NewPassword,
@@ -36,7 +37,11 @@ OneTimeCode = Annotated[
 
 
 class LoginIn(InputSchema):
-    username: Annotated[str, StringConstraints(min_length=1, max_length=320)]
+    username: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=320),
+        Field(json_schema_extra=NOT_BLANK),
+    ]
     password: RawPassword
     otp: OneTimeCode | None = None
 
@@ -65,7 +70,11 @@ class ChangePasswordIn(InputSchema):
 
 
 # Issued tokens are 43 characters; the bound only keeps junk out of the hash.
-AccountTokenText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+AccountTokenText = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    Field(json_schema_extra=NOT_BLANK),
+]
 
 
 class PasswordResetIn(InputSchema):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic.config import JsonDict
 
 T = TypeVar("T")
 
@@ -20,6 +21,18 @@ Stripped = BeforeValidator(_strip)
 
 # Documents the NUL rule below, so generated clients and fuzzers know it.
 NO_NUL_PATTERN = "^[^\\u0000]*$"
+# Documents a required string that is stripped: at least one character that
+# is neither NUL nor whitespace as Python's `str.strip` sees it. The class is
+# spelled out because JSON Schema's `\\s` (ECMA-262) is another set: it lacks
+# U+001C-U+001F and U+0085 and has U+FEFF.
+_PY_WHITESPACE = (
+    "\\t\\n\\u000b\\u000c\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680"
+    "\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
+NOT_BLANK_PATTERN = f"^[^\\u0000]*[^\\u0000{_PY_WHITESPACE}][^\\u0000]*$"
+# For `Field(json_schema_extra=...)`: documentation only, since stripping and
+# `min_length` already enforce it (with their own error messages).
+NOT_BLANK: JsonDict = {"pattern": NOT_BLANK_PATTERN}
 
 
 def _document_no_nul(schema: dict[str, Any]) -> None:
@@ -61,7 +74,8 @@ def _document_query(schema: dict[str, Any]) -> None:
         values = [variant for variant in variants if variant.get("type") != "null"]
         if len(values) == 1 and len(variants) == 2:
             del field["anyOf"]
-            field.update(values[0])
+            # The field's own keywords (a NOT_BLANK pattern) win over the variant's.
+            field.update({k: v for k, v in values[0].items() if k not in field})
             if field.get("default", ...) is None:
                 del field["default"]
 

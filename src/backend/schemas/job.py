@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from backend.schemas.common import OutputSchema, Page, PageQuery, Stripped
+from backend.schemas.common import NOT_BLANK, OutputSchema, Page, PageQuery, Stripped
 
 JobState = Annotated[Literal["queued", "running", "succeeded", "dead"], Stripped]
 
@@ -31,4 +31,6 @@ class JobPage(Page[JobOut]):
 
 class JobQuery(PageQuery):
     state: JobState | None = None
-    kind: str | None = Field(default=None, min_length=1, max_length=64)
+    kind: str | None = Field(
+        default=None, min_length=1, max_length=64, json_schema_extra=NOT_BLANK
+    )

@@ -15,13 +15,20 @@ from pydantic import (
 )
 from pydantic.json_schema import SkipJsonSchema
 
-from backend.schemas.common import InputSchema, OutputSchema, Page, PageQuery, Stripped
+from backend.schemas.common import (
+    NOT_BLANK,
+    InputSchema,
+    OutputSchema,
+    Page,
+    PageQuery,
+    Stripped,
+)
 
 if TYPE_CHECKING:
     from backend.models import Product
 
-Sku = Annotated[str, Field(min_length=1, max_length=64)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Sku = Annotated[str, Field(min_length=1, max_length=64, json_schema_extra=NOT_BLANK)]
+Name = Annotated[str, Field(min_length=1, max_length=200, json_schema_extra=NOT_BLANK)]
 Description = Annotated[str, Field(max_length=5000)]
 
 

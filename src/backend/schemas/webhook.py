@@ -8,13 +8,20 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from backend.schemas.common import InputSchema, OutputSchema, Page, PageQuery, Stripped
+from backend.schemas.common import (
+    NOT_BLANK,
+    InputSchema,
+    OutputSchema,
+    Page,
+    PageQuery,
+    Stripped,
+)
 from backend.webhooks.addresses import check_url
 
 EventType = Annotated[Literal["order.created", "order.status_changed"], Stripped]
 ALL_EVENT_TYPES: tuple[EventType, ...] = ("order.created", "order.status_changed")
 DeliveryStatus = Annotated[Literal["succeeded", "failed"], Stripped]
-Url = Annotated[str, Field(min_length=1, max_length=2000)]
+Url = Annotated[str, Field(min_length=1, max_length=2000, json_schema_extra=NOT_BLANK)]
 EventTypes = Annotated[list[EventType], Field(min_length=1, max_length=2)]
 Description = Annotated[str | None, Field(max_length=500)]
 
