@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 import httpx
@@ -34,11 +34,14 @@ SERVER_ENV = {"DB_CONNECT_TIMEOUT": "1", "DB_POOL_TIMEOUT": "2"}
 CLIENT_LIMITS = httpx.Limits(keepalive_expiry=2)
 
 
-async def _load(
-    http: httpx.AsyncClient, shop: Shop, stop: asyncio.Event
-) -> list[Outcome]:
-    """Reads and (once orders exist) writes, concurrently, until `stop`."""
-    senders = [lambda: http.get("/ready")]
+async def _senders(
+    http: httpx.AsyncClient, shop: Shop
+) -> list[Callable[[], Awaitable[httpx.Response]]]:
+    """Reads and (once orders exist) writes; the data they need is made first,
+    before any connection is cut (the test's own would be among them)."""
+    senders: list[Callable[[], Awaitable[httpx.Response]]] = [
+        lambda: http.get("/ready")
+    ]
     if has_route("GET", "/api/v1/products"):
         senders.append(lambda: http.get("/api/v1/products"))
     if HAS_ORDERS:
@@ -46,6 +49,13 @@ async def _load(
         [product] = await shop.products(1, stock=100_000)
         body = {"items": [{"product_id": product, "quantity": 1}]}
         senders.append(lambda: http.post("/api/v1/orders", json=body, headers=headers))
+    return senders
+
+
+async def _load(
+    senders: list[Callable[[], Awaitable[httpx.Response]]], stop: asyncio.Event
+) -> list[Outcome]:
+    """The senders, concurrently, until `stop`."""
     batches = await asyncio.gather(*(hammer(send, until=stop) for send in senders))
     return [outcome for batch in batches for outcome in batch]
 
@@ -77,7 +87,7 @@ async def test_outage_gives_fast_503_and_recovers_without_restart(
     ) as http:
         assert (await http.get("/ready")).status_code == 200
         stop = asyncio.Event()
-        load = asyncio.create_task(_load(http, shop, stop))
+        load = asyncio.create_task(_load(await _senders(http, shop), stop))
         await asyncio.sleep(0.5)
         proxy.cut()
         await asyncio.sleep(0.5)
@@ -124,7 +134,7 @@ async def test_terminated_connections_are_replaced_under_load(
         base_url=server.base_url, timeout=15, limits=CLIENT_LIMITS
     ) as http:
         stop = asyncio.Event()
-        load = asyncio.create_task(_load(http, shop, stop))
+        load = asyncio.create_task(_load(await _senders(http, shop), stop))
         killed = 0
         for _ in range(15):  # about three seconds of repeated terminations
             await asyncio.sleep(0.2)
