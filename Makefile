@@ -29,8 +29,11 @@ run: install ## Migrate and seed the embedded SQLite database, then serve on :50
 	$(BIN)/quart --app $(APP) seed-db
 	$(BIN)/hypercorn -c hypercorn.toml --bind 127.0.0.1:5000 --workers 1 $(APP)
 
+# Test processes (pytest-xdist): the suite mostly waits on the real servers,
+# SMTP servers and receivers it starts, so more processes than cores pay off.
+TEST_PROCESSES ?= 3
 test: install ## The whole suite (SQLite, and PostgreSQL when reachable), with coverage
-	$(BIN)/pytest --cov --cov-report=term $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_PROCESSES) --cov --cov-report=term $(PYTEST_ARGS)
 
 client: install ## Regenerate the typed Python client in clients/python/ from /openapi.json
 	$(BIN)/python clients/generate.py clients/python

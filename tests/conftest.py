@@ -92,6 +92,10 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "database_url": database_url,
         "secret_key": TEST_SECRET,
         "jwt_secret_key": TEST_SECRET + "-jwt",
+        # The suite runs on several processes at once: a loaded machine must
+        # not turn a fixture's password hash into a 503 (the wait is tested
+        # where it is the subject).
+        "password_hash_wait": 30.0,
         **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]

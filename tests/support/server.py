@@ -57,6 +57,8 @@ class LiveServer:
             # order caps are tested where they are the subject (and set there).
             "ORDER_MAX_PENDING": "1000000",
             "RATE_LIMIT_ORDERS": "0",
+            # Several test processes share the host's hashing slots.
+            "PASSWORD_HASH_WAIT": "30",
             **self.env,
         }
         self.log_path = log_dir / f"hypercorn-{self.port}.log"
