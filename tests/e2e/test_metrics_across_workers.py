@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-
 import stat
 from collections.abc import Callable, Coroutine
 from pathlib import Path
