@@ -1,6 +1,7 @@
 """The `webhooks` scenario: orders at a steady rate, each event POSTed to a receiver.
 
-The receiver (in this process) answers 200 after 5 ms and notes when each
+The receiver (a process of its own, as a real receiver is: the load's client
+never delays its answers) answers 200 after 5 ms and notes when each
 `webhook-id` arrived; commit-to-receipt is that time minus the event's
 `occurred_at` (written at commit). Request latency is measured with and
 without an endpoint, at the same rate, to show webhooks cost requests nothing.
@@ -9,10 +10,12 @@ without an endpoint, at the same rate, to show webhooks cost requests nothing.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 import random
 import statistics
 import time
 from datetime import datetime
+from multiprocessing.connection import Connection
 
 import asyncpg
 import httpx
@@ -55,8 +58,53 @@ class Receiver:
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
+        except asyncio.CancelledError:
+            # Stopping: end quietly (3.11's streams print a cancelled
+            # handler's traceback).
+            pass
         finally:
             writer.close()
+
+
+def _receive(control: Connection) -> None:
+    """The receiver's own process: the client's loop never delays its answers.
+
+    Sends its port, then answers `control`'s "arrived" requests with what
+    arrived so far, until "stop".
+    """
+
+    async def serve() -> None:
+        receiver = Receiver()
+        server = await receiver.start()
+        control.send(receiver.port)
+        loop = asyncio.get_running_loop()
+        while (command := await loop.run_in_executor(None, control.recv)) != "stop":
+            assert command == "arrived"
+            control.send(dict(receiver.arrived))
+        server.close()
+
+    asyncio.run(serve())
+
+
+class ReceiverProcess:
+    """A `Receiver` in a child process, and the pipe that reads what it got."""
+
+    def __init__(self) -> None:
+        self._control, child = multiprocessing.Pipe()
+        self._process = multiprocessing.get_context("spawn").Process(
+            target=_receive, args=(child,), daemon=True
+        )
+        self._process.start()
+        self.port: int = self._control.recv()
+
+    async def arrived(self) -> dict[int, float]:
+        self._control.send("arrived")
+        got: dict[int, float] = await asyncio.to_thread(self._control.recv)
+        return got
+
+    def stop(self) -> None:
+        self._control.send("stop")
+        self._process.join(10)
 
 
 async def _orders(base: str, tokens: list[str], count: int) -> list[float]:
@@ -105,8 +153,7 @@ async def _run(
     base: str, dsn: str, tokens: list[str], admin: str, baseline_count: int
 ) -> Row:
     baseline = await _orders(base, tokens, baseline_count)
-    receiver = Receiver()
-    listening = await receiver.start()
+    receiver = ReceiverProcess()
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         response = await client.post(
             "/api/v1/webhooks",
@@ -118,15 +165,12 @@ async def _run(
     with_hooks = await _orders(base, tokens, EVENTS)
     expected = await _events_after(dsn, cursor)
     for _ in range(300):  # up to a minute for the last deliveries
-        if not set(expected) - set(receiver.arrived):
+        arrived = await receiver.arrived()
+        if not set(expected) - set(arrived):
             break
         await asyncio.sleep(0.2)
-    listening.close()
-    got = {
-        event: receiver.arrived[event]
-        for event in expected
-        if event in receiver.arrived
-    }
+    receiver.stop()
+    got = {event: arrived[event] for event in expected if event in arrived}
     delays = sorted(
         (arrived - expected[event].timestamp()) * 1000 for event, arrived in got.items()
     )

@@ -10,8 +10,11 @@ import asyncio
 from pathlib import Path
 
 from pydantic import BaseModel
+from sqlalchemy import text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.jobs import JobContext, JobFailed, job_kind
+from backend.jobs import JobContext, JobFailed, enqueue, job_kind
+from backend.models import Job
 
 FAILING_ATTEMPTS = 3
 
@@ -53,3 +56,39 @@ async def always_fail(context: JobContext, payload: FailingPayload) -> None:
     """Record the attempt, then fail: retried, then dead."""
     await asyncio.to_thread(append, payload.path, f"attempt {context.run.attempt}")
     raise JobFailed("this kind always fails")
+
+
+class FollowUp(BaseModel):
+    # What the success write does: enqueue a `noop` follow-up job (a row that
+    # must exist if and only if the run's success is recorded), or fail.
+    write: str = "follow_up"
+    # Lose the lease mid-run: another process "claims" the job meanwhile.
+    lose_lease: bool = False
+    # Finish together with this many runs (of one process): one batch.
+    together: int = 0
+
+
+_barriers: dict[int, asyncio.Barrier] = {}
+
+
+@job_kind("test_on_success", FollowUp, max_attempts=1)
+async def write_on_success(context: JobContext, payload: FollowUp) -> None:
+    """Queue a write that rides on the transaction recording this run's success."""
+    if payload.lose_lease:
+        async with context.database.session() as session:
+            await session.execute(
+                update(Job)
+                .where(Job.id == context.run.id)
+                .values(locked_by="another-process")
+            )
+
+    async def follow_up(session: AsyncSession) -> None:
+        if payload.write == "fail":
+            await session.execute(text("INSERT INTO no_such_table VALUES (1)"))
+        await enqueue(session, "noop", {}, dedupe_key=f"follow-up:{context.run.id}")
+
+    context.on_success(follow_up)
+    if payload.together:
+        await _barriers.setdefault(
+            payload.together, asyncio.Barrier(payload.together)
+        ).wait()

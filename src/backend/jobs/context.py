@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from backend.config import Settings
     from backend.db.database import Database
     from backend.mail import EmailSender
@@ -38,3 +41,18 @@ class JobContext:
     sender: EmailSender
     run: JobRun
     resources: dict[str, Any] = field(default_factory=dict)
+    success_writes: list[SuccessWrite] = field(default_factory=list)
+
+    def on_success(self, write: SuccessWrite) -> None:
+        """Commit `write` in the transaction that records this run's success.
+
+        The runner records successes in batches, so a handler whose last step
+        is a write (a log row, say) saves a transaction of its own: the write
+        commits if and only if the success does, never for a run whose lease
+        was lost. It must not fail on rows that are gone meanwhile (a failing
+        write is dropped with a warning; the success still counts).
+        """
+        self.success_writes.append(write)
+
+
+SuccessWrite = Callable[["AsyncSession"], Awaitable[None]]

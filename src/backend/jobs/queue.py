@@ -251,12 +251,16 @@ def _fenced(job_id: int, worker: str, attempt: int) -> ColumnElement[bool]:
 
 async def mark_many_succeeded(
     session: AsyncSession, *, worker: str, runs: Sequence[tuple[int, int]]
-) -> None:
-    """Record several `(job id, attempt)` runs of `worker` as succeeded at once."""
+) -> set[int]:
+    """Record several `(job id, attempt)` runs of `worker` as succeeded at once.
+
+    Returns the ids recorded: a run whose lease was lost (another process
+    claimed the job again) is not among them.
+    """
     if not runs:
-        return
+        return set()
     now = utcnow()
-    await session.execute(
+    recorded = await session.scalars(
         update(Job)
         .where(
             tuple_(Job.id, Job.attempts).in_(runs),
@@ -271,8 +275,10 @@ async def mark_many_succeeded(
             finished_at=now,
             updated_at=now,
         )
+        .returning(Job.id)
         .execution_options(synchronize_session=False)
     )
+    return set(recorded)
 
 
 async def mark_failed(

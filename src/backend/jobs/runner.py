@@ -15,8 +15,9 @@ its attempt not spent, so it never waits in a slot or comes back later.
 
 Successes are recorded in batches, in the same transaction as the next
 claim: a short job then costs a fraction of a transaction instead of one of
-its own. A process that dies before recording a success runs that job again
-(at least once, as after any crash).
+its own, and a handler's last write can ride along (`JobContext.on_success`).
+A process that dies before recording a success runs that job again (at least
+once, as after any crash).
 """
 
 from __future__ import annotations
@@ -30,13 +31,15 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
 from backend.db.database import Database
 from backend.jobs import periodic, queue, wakeup
-from backend.jobs.context import JobContext, JobRun
+from backend.jobs.context import JobContext, JobRun, SuccessWrite
 from backend.jobs.errors import describe
 from backend.jobs.registry import UnknownJobKind, get_kind, registered_kinds
 from backend.mail import EmailSender
@@ -46,6 +49,15 @@ POLL_SECONDS = 1.0
 # After a database error the loop waits this long before trying again.
 ERROR_PAUSE_SECONDS = 2.0
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Succeeded:
+    """A run that succeeded, not yet recorded, with its handler's last writes."""
+
+    job_id: int
+    attempt: int
+    writes: tuple[SuccessWrite, ...] = ()
 
 
 class JobRunner:
@@ -73,8 +85,8 @@ class JobRunner:
         # Running jobs per concurrency key, and each key's limit (its kind's).
         self._keys: Counter[str] = Counter()
         self._key_limits: dict[str, int] = {}
-        # (job id, attempt) of runs that succeeded, not yet recorded.
-        self._succeeded: list[tuple[int, int]] = []
+        # Runs that succeeded, not yet recorded.
+        self._succeeded: list[Succeeded] = []
         self._loop_task: asyncio.Task[None] | None = None
         self._schedule = periodic.Scheduler(settings)
 
@@ -105,9 +117,7 @@ class JobRunner:
         if self._succeeded:
             try:
                 async with self.database.session() as session:
-                    await queue.mark_many_succeeded(
-                        session, worker=self.worker_id, runs=self._succeeded
-                    )
+                    await self._record_successes(session, self._succeeded)
             except (SQLAlchemyError, OSError):
                 # They run again after the lease: at least once.
                 logger.warning("could not record finished jobs", exc_info=True)
@@ -189,9 +199,7 @@ class JobRunner:
                     ):
                         return 0
             async with self.database.session() as session:
-                await queue.mark_many_succeeded(
-                    session, worker=self.worker_id, runs=succeeded
-                )
+                await self._record_successes(session, succeeded)
                 if free > 0:
                     jobs = await queue.claim(
                         session,
@@ -217,6 +225,41 @@ class JobRunner:
                 self._run(job), name=f"job-{job.id}"
             )
         return len(starting)
+
+    async def _record_successes(
+        self, session: AsyncSession, succeeded: Sequence[Succeeded]
+    ) -> None:
+        """Mark the runs succeeded and apply the writes of those recorded."""
+        recorded = await queue.mark_many_succeeded(
+            session,
+            worker=self.worker_id,
+            runs=[(run.job_id, run.attempt) for run in succeeded],
+        )
+        writes = [
+            (run.job_id, write)
+            for run in succeeded
+            if run.job_id in recorded
+            for write in run.writes
+        ]
+        if not writes:
+            return
+        try:
+            async with session.begin_nested():
+                for _, write in writes:
+                    await write(session)
+        except SQLAlchemyError:
+            # One bad write must not hold back the batch's successes (nor be
+            # retried forever): apply each on its own, dropping those that fail.
+            for job_id, write in writes:
+                try:
+                    async with session.begin_nested():
+                        await write(session)
+                except SQLAlchemyError:
+                    logger.warning(
+                        "job %d's write on success failed; dropped",
+                        job_id,
+                        exc_info=True,
+                    )
 
     def _within_limits(self, jobs: Sequence[Job]) -> tuple[list[Job], list[Job]]:
         """The jobs to start (counted against their keys), and those over a limit."""
@@ -277,7 +320,10 @@ class JobRunner:
             raise  # draining: `drain` releases the job
         except Exception as error:  # noqa: BLE001 - any handler failure is a retry
             return await self._record_failure(job, run, error)
-        self._succeeded.append((job.id, run.attempt))  # the loop records it next
+        # The loop records it next, with the handler's writes.
+        self._succeeded.append(
+            Succeeded(job.id, run.attempt, tuple(context.success_writes))
+        )
         return "succeeded"
 
     async def _record_failure(self, job: Job, run: JobRun, error: Exception) -> str:

@@ -78,7 +78,8 @@ async def check_cursor(session: AsyncSession, since: int) -> None:
         )
 
 
-def encode_event(row: OrderEvent) -> str:
+def encode_event(row: object) -> str:
     """An event as every consumer gets it (socket, stream, webhook body):
-    JSON through the schema the AsyncAPI document describes."""
+    JSON through the schema the AsyncAPI document describes. `row` is an
+    `OrderEvent` or any row with its columns (a Core select's)."""
     return orjson.dumps(OrderEventOut.model_validate(row).model_dump()).decode()

@@ -65,6 +65,23 @@ class Target:
     address: Address
 
 
+def _ip_literal(host: str) -> Address | None:
+    """The address a host that is an IP address names (no lookup, no thread)."""
+    try:
+        return ipaddress.ip_address(host.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return None
+
+
+async def _lookup(host: str) -> list[Address]:
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise UrlRefused("the URL's host does not resolve") from None
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+
+
 async def resolve(url: str, *, allow_private: bool) -> Target:
     """Check `url`, resolve its host once (without blocking the loop), check that.
 
@@ -72,12 +89,7 @@ async def resolve(url: str, *, allow_private: bool) -> Target:
     name that mixes a public and an internal address is refused.
     """
     host = check_url(url)
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        raise UrlRefused("the URL's host does not resolve") from None
-    addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+    addresses = [literal] if (literal := _ip_literal(host)) else await _lookup(host)
     if not addresses:
         raise UrlRefused("the URL's host does not resolve")
     if not allow_private and not all(is_public(address) for address in addresses):

@@ -17,18 +17,19 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel
-from sqlalchemy import update
+from sqlalchemy import bindparam, exists, insert, literal, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
 from backend.db.database import Database
 from backend.jobs import JobContext, JobFailed, enqueue, enqueue_many, job_kind
+from backend.jobs.context import SuccessWrite
 from backend.jobs.registry import Backoff
 from backend.models import OrderEvent, WebhookDelivery, WebhookEndpoint
 from backend.models.base import utcnow
@@ -137,20 +138,40 @@ class Outcome:
         return self.response_status is not None and 200 <= self.response_status < 300
 
 
+# The endpoint and the event in one round trip, on a pooled read connection:
+# a delivery is mostly waiting, and its reads should not be what it waits on.
+_MESSAGE = (
+    select(
+        WebhookEndpoint.url,
+        WebhookEndpoint.secret,
+        WebhookEndpoint.previous_secret,
+        WebhookEndpoint.previous_secret_expires_at,
+        *(column for column in OrderEvent.__table__.columns),
+    )
+    .select_from(WebhookEndpoint)
+    .join(OrderEvent, true())
+    .where(
+        WebhookEndpoint.id == bindparam("endpoint_id"),
+        WebhookEndpoint.enabled,
+        OrderEvent.id == bindparam("event_id"),
+    )
+)
+
+
 async def load_message(
     database: Database, settings: Settings, payload: DeliveryPayload
 ) -> Message | None:
     """What to send, or None when there is nothing to (endpoint gone or disabled)."""
-    async with database.session(readonly=True) as session:
-        endpoint = await session.get(WebhookEndpoint, payload.endpoint_id)
-        event = await session.get(OrderEvent, payload.event_id)
-        if endpoint is None or not endpoint.enabled or event is None:
-            return None
-        body = encode_event(event).encode()
-    sealed = [endpoint.secret]
-    expires = endpoint.previous_secret_expires_at
-    if endpoint.previous_secret and expires is not None and expires > utcnow():
-        sealed.append(endpoint.previous_secret)
+    async with database.read_connection() as connection:
+        found = await connection.execute(_MESSAGE, payload.model_dump())
+        row = found.first()
+    if row is None:
+        return None
+    body = encode_event(row).encode()
+    sealed = [row.secret]
+    expires = row.previous_secret_expires_at
+    if row.previous_secret and expires is not None and expires > utcnow():
+        sealed.append(row.previous_secret)
     try:
         secrets = [endpoint_secrets.unseal(settings.secret_key, s) for s in sealed]
     except UnreadableSecret:
@@ -158,7 +179,7 @@ async def load_message(
             "The endpoint's secret cannot be read (was SECRET_KEY changed?): "
             "rotate it, then retry."
         ) from None
-    return Message(endpoint.url, secrets, signing.message_id(event.id), body)
+    return Message(row.url, secrets, signing.message_id(row.id), body)
 
 
 def _pinned(target: Target) -> tuple[str, dict[str, str], dict[str, Any]]:
@@ -218,7 +239,58 @@ async def send(
     return Outcome(status, error, int((time.monotonic() - started) * 1000))
 
 
-async def record(
+def _log_attempt(
+    payload: DeliveryPayload, *, attempt: int, outcome: Outcome, now: datetime
+) -> Any:
+    """Insert the attempt into the endpoint's log, unless the endpoint is gone."""
+    endpoint = WebhookEndpoint.id == payload.endpoint_id
+    values = {
+        "endpoint_id": payload.endpoint_id,
+        "event_id": payload.event_id,
+        "attempt": attempt,
+        "status": "succeeded" if outcome.succeeded else "failed",
+        "response_status": outcome.response_status,
+        "error": outcome.error,
+        "duration_ms": outcome.duration_ms,
+        "created_at": now,
+    }
+    columns = WebhookDelivery.__table__.columns
+    return insert(WebhookDelivery).from_select(
+        list(values),
+        select(
+            *(literal(value, columns[name].type) for name, value in values.items())
+        ).where(exists().where(endpoint)),
+    )
+
+
+def record_success(
+    payload: DeliveryPayload, *, attempt: int, outcome: Outcome
+) -> SuccessWrite:
+    """The write that logs a success and ends the endpoint's failure streak.
+
+    Run by the job runner in the transaction that records the job's success
+    (`JobContext.on_success`): no transaction of its own per delivery.
+    """
+
+    async def write(session: AsyncSession) -> None:
+        now = utcnow()
+        await session.execute(
+            _log_attempt(payload, attempt=attempt, outcome=outcome, now=now)
+        )
+        await session.execute(
+            update(WebhookEndpoint)
+            .where(
+                WebhookEndpoint.id == payload.endpoint_id,
+                WebhookEndpoint.failing_since.is_not(None),
+            )
+            .values(failing_since=None)
+            .execution_options(synchronize_session=False)
+        )
+
+    return write
+
+
+async def record_failure(
     database: Database,
     settings: Settings,
     payload: DeliveryPayload,
@@ -229,29 +301,11 @@ async def record(
     """Log the attempt; a failure streak past `WEBHOOK_DISABLE_AFTER` disables."""
     now = utcnow()
     endpoint = WebhookEndpoint.id == payload.endpoint_id
+    base = update(WebhookEndpoint).execution_options(synchronize_session=False)
     async with database.session() as session:
-        if await session.get(WebhookEndpoint, payload.endpoint_id) is None:
-            return  # deleted meanwhile: its log went with it
-        session.add(
-            WebhookDelivery(
-                endpoint_id=payload.endpoint_id,
-                event_id=payload.event_id,
-                attempt=attempt,
-                status="succeeded" if outcome.succeeded else "failed",
-                response_status=outcome.response_status,
-                error=outcome.error,
-                duration_ms=outcome.duration_ms,
-                created_at=now,
-            )
+        await session.execute(
+            _log_attempt(payload, attempt=attempt, outcome=outcome, now=now)
         )
-        base = update(WebhookEndpoint).execution_options(synchronize_session=False)
-        if outcome.succeeded:
-            await session.execute(
-                base.where(endpoint, WebhookEndpoint.failing_since.is_not(None)).values(
-                    failing_since=None
-                )
-            )
-            return
         await session.execute(
             base.where(endpoint, WebhookEndpoint.failing_since.is_(None)).values(
                 failing_since=now
@@ -295,13 +349,12 @@ async def deliver(context: JobContext, payload: DeliveryPayload) -> None:
     if message is None:
         return
     outcome = await send(client_for(context), message, settings)
-    await record(
-        context.database,
-        settings,
-        payload,
-        attempt=context.run.attempt,
-        outcome=outcome,
-    )
+    attempt = context.run.attempt
     metrics.count_delivery(outcome.succeeded)
-    if not outcome.succeeded:
-        raise JobFailed(outcome.error or "failed")
+    if outcome.succeeded:
+        context.on_success(record_success(payload, attempt=attempt, outcome=outcome))
+        return
+    await record_failure(
+        context.database, settings, payload, attempt=attempt, outcome=outcome
+    )
+    raise JobFailed(outcome.error or "failed")

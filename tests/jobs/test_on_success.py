@@ -1,0 +1,93 @@
+"""Writes on success: they commit with the run's recorded success, or not at all.
+
+An in-process runner on a real database (each backend) runs `test_on_success`
+jobs, whose success write enqueues a follow-up `noop` job keyed by the run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select
+
+from backend.db.database import Database
+from backend.jobs.runner import JobRunner
+from backend.mail import LoggingSender
+from backend.models import Job
+from tests.jobs.conftest import JobTable, MakeUrl
+from tests.support import job_kinds  # noqa: F401 - registers the test kinds
+from tests.support.live_data import live_settings
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def table(
+    request: pytest.FixtureRequest, fresh_database_url: MakeUrl
+) -> AsyncIterator[JobTable]:
+    """A job table with a runner that starts once the test has enqueued."""
+    url = await fresh_database_url(request.param)
+    settings = live_settings(url)
+    database = Database(settings)
+    await database.connect()
+    runner = JobRunner(database, settings, LoggingSender())
+    table = JobTable(database)
+    table.start = runner.start  # type: ignore[attr-defined]
+    yield table
+    await runner.drain(5.0)
+    await database.dispose()
+
+
+async def run(table: JobTable, payloads: list[dict[str, object]]) -> list[Job]:
+    await table.enqueue("test_on_success", payloads)
+    await table.start()  # type: ignore[attr-defined]
+    return await table.wait_for(
+        lambda jobs: all(
+            job.state == "succeeded" or job.locked_by == "another-process"
+            for job in jobs
+        ),
+        kind="test_on_success",
+        within=30,
+    )
+
+
+async def follow_ups(table: JobTable) -> list[str | None]:
+    async with table.database.session(readonly=True) as session:
+        keys = await session.scalars(
+            select(Job.dedupe_key).where(Job.kind == "noop").order_by(Job.id)
+        )
+        return list(keys)
+
+
+async def test_the_write_commits_with_the_recorded_success(table: JobTable) -> None:
+    jobs = await run(table, [{}, {}, {}])
+    assert [job.state for job in jobs] == ["succeeded"] * 3
+    assert await follow_ups(table) == [f"follow-up:{job.id}" for job in jobs]
+
+
+async def test_no_write_for_a_run_whose_lease_was_lost(table: JobTable) -> None:
+    lost, kept = await run(table, [{"lose_lease": True}, {}])
+    # The lost run's success is not recorded (the job stays with the process
+    # that took it), and so neither is its write; the other run's is.
+    assert (lost.state, lost.locked_by) == ("running", "another-process")
+    assert kept.state == "succeeded"
+    assert await follow_ups(table) == [f"follow-up:{kept.id}"]
+
+
+async def test_a_failing_write_is_dropped_and_the_others_still_commit(
+    table: JobTable, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The three finish together, so their successes are recorded in one
+    # transaction: the failing write must not take the others down with it.
+    payloads: list[dict[str, object]] = [
+        {"together": 3},
+        {"together": 3, "write": "fail"},
+        {"together": 3},
+    ]
+    with caplog.at_level(logging.WARNING, logger="backend.jobs.runner"):
+        jobs = await run(table, payloads)
+    assert [job.state for job in jobs] == ["succeeded"] * 3
+    assert sorted(map(str, await follow_ups(table))) == sorted(
+        [f"follow-up:{jobs[0].id}", f"follow-up:{jobs[2].id}"]
+    )
+    assert f"job {jobs[1].id}'s write on success failed; dropped" in caplog.text
