@@ -149,6 +149,26 @@ async def _latest(dsn: str) -> int:
         await connection.close()
 
 
+async def _print_delivery_times(dsn: str, cursor: int) -> None:
+    """Where a delivery's time goes: the POST itself (the log's duration)."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        row = await connection.fetchrow(
+            "SELECT count(*) AS n,"
+            " percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms) AS p50,"
+            " percentile_cont(0.99) WITHIN GROUP (ORDER BY duration_ms) AS p99"
+            " FROM webhook_delivery WHERE event_id > $1",
+            cursor,
+        )
+    finally:
+        await connection.close()
+    print(
+        f"  {row['n']} attempts logged; the POST took p50 {row['p50']} ms,"
+        f" p99 {row['p99']} ms",
+        flush=True,
+    )
+
+
 async def _run(
     base: str, dsn: str, tokens: list[str], admin: str, baseline_count: int
 ) -> Row:
@@ -170,6 +190,7 @@ async def _run(
             break
         await asyncio.sleep(0.2)
     receiver.stop()
+    await _print_delivery_times(dsn, cursor)
     got = {event: arrived[event] for event in expected if event in arrived}
     delays = sorted(
         (arrived - expected[event].timestamp()) * 1000 for event, arrived in got.items()

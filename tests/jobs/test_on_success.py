@@ -74,14 +74,15 @@ async def test_no_write_for_a_run_whose_lease_was_lost(table: JobTable) -> None:
     assert await follow_ups(table) == [f"follow-up:{kept.id}"]
 
 
+@pytest.mark.parametrize("failure", ["fail", "raise"])
 async def test_a_failing_write_is_dropped_and_the_others_still_commit(
-    table: JobTable, caplog: pytest.LogCaptureFixture
+    table: JobTable, caplog: pytest.LogCaptureFixture, failure: str
 ) -> None:
     # The three finish together, so their successes are recorded in one
     # transaction: the failing write must not take the others down with it.
     payloads: list[dict[str, object]] = [
         {"together": 3},
-        {"together": 3, "write": "fail"},
+        {"together": 3, "write": failure},
         {"together": 3},
     ]
     with caplog.at_level(logging.WARNING, logger="backend.jobs.runner"):

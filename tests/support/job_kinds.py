@@ -60,7 +60,8 @@ async def always_fail(context: JobContext, payload: FailingPayload) -> None:
 
 class FollowUp(BaseModel):
     # What the success write does: enqueue a `noop` follow-up job (a row that
-    # must exist if and only if the run's success is recorded), or fail.
+    # must exist if and only if the run's success is recorded), or fail in
+    # the database ("fail") or in Python ("raise").
     write: str = "follow_up"
     # Lose the lease mid-run: another process "claims" the job meanwhile.
     lose_lease: bool = False
@@ -85,6 +86,8 @@ async def write_on_success(context: JobContext, payload: FollowUp) -> None:
     async def follow_up(session: AsyncSession) -> None:
         if payload.write == "fail":
             await session.execute(text("INSERT INTO no_such_table VALUES (1)"))
+        if payload.write == "raise":
+            raise RuntimeError("a bug in the write")
         await enqueue(session, "noop", {}, dedupe_key=f"follow-up:{context.run.id}")
 
     context.on_success(follow_up)

@@ -49,7 +49,9 @@ class JobContext:
         The runner records successes in batches, so a handler whose last step
         is a write (a log row, say) saves a transaction of its own: the write
         commits if and only if the success does, never for a run whose lease
-        was lost. It must not fail on rows that are gone meanwhile (a failing
+        was lost. Like the success, it commits without waiting for the disk
+        (`queue.relax_durability`): lost only with the success, when the job
+        runs again. It must not fail on rows that are gone meanwhile (a failing
         write is dropped with a warning; the success still counts).
         """
         self.success_writes.append(write)

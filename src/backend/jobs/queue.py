@@ -6,13 +6,17 @@ instead of waiting; on SQLite the write session's `BEGIN IMMEDIATE` already
 serialises claimers, and the clause is left out. Every later write to a job
 is fenced by `(locked_by, attempts)`, so a process whose lease ran out cannot
 overwrite the outcome of the process that claimed the job after it.
+
+The runner's own bookkeeping (claims, outcomes, leases) commits without
+waiting for the disk on PostgreSQL (`relax_durability`); see there why that
+loses nothing the queue promises.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from pydantic import BaseModel
 from sqlalchemy import (
@@ -25,6 +29,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
@@ -202,6 +207,39 @@ async def any_claimable(
     return found is not None
 
 
+class ClaimedJob(NamedTuple):
+    """What a runner needs of a job it claimed."""
+
+    id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+    max_attempts: int
+    run_at: datetime
+    concurrency_key: str | None
+
+
+_CLAIMED = tuple(_JOBS.c[name] for name in ClaimedJob._fields)
+# Asynchronous commit, for this transaction only.
+_ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
+
+
+async def relax_durability(session: AsyncSession) -> None:
+    """Let this transaction commit without waiting for its WAL flush (PostgreSQL).
+
+    Only for the runner's bookkeeping: a claim, recorded outcomes (with their
+    `on_success` writes), released jobs, extended leases. What PostgreSQL
+    could lose on a crash of its own is the last fraction of a second of
+    those, and each loss leaves a job to be run again: at least once, which
+    every handler already allows for. A job's existence, enqueued in its
+    cause's transaction, is never relaxed. The flush wait is most of a short
+    transaction's time, and under a commit-ordered order-event lock
+    (`order_event_writes.py`) every extra flush delays orders behind it.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(_ASYNC_COMMIT)
+
+
 async def claim(
     session: AsyncSession,
     *,
@@ -210,7 +248,7 @@ async def claim(
     lease: float,
     kinds: Sequence[str],
     full_keys: Collection[str] = (),
-) -> Sequence[Job]:
+) -> list[ClaimedJob]:
     """Lease up to `limit` due jobs of `kinds` to `worker`, oldest due first.
 
     Jobs whose `concurrency_key` is in `full_keys` (the worker runs as many
@@ -225,19 +263,18 @@ async def claim(
         .with_for_update(skip_locked=True)
     )
     statement = (
-        update(Job)
-        .where(Job.id.in_(chosen.scalar_subquery()))
+        update(_JOBS)
+        .where(_JOBS.c.id.in_(chosen.scalar_subquery()))
         .values(
             state="running",
-            attempts=Job.attempts + 1,
+            attempts=_JOBS.c.attempts + 1,
             locked_by=worker,
             locked_until=now + timedelta(seconds=lease),
             updated_at=now,
         )
-        .returning(Job)
-        .execution_options(synchronize_session=False)
+        .returning(*_CLAIMED)
     )
-    return (await session.scalars(statement)).all()
+    return [ClaimedJob(*row) for row in await session.execute(statement)]
 
 
 def _fenced(job_id: int, worker: str, attempt: int) -> ColumnElement[bool]:
@@ -261,11 +298,11 @@ async def mark_many_succeeded(
         return set()
     now = utcnow()
     recorded = await session.scalars(
-        update(Job)
+        update(_JOBS)
         .where(
-            tuple_(Job.id, Job.attempts).in_(runs),
-            Job.state == "running",
-            Job.locked_by == worker,
+            tuple_(_JOBS.c.id, _JOBS.c.attempts).in_(runs),
+            _JOBS.c.state == "running",
+            _JOBS.c.locked_by == worker,
         )
         .values(
             state="succeeded",
@@ -275,8 +312,7 @@ async def mark_many_succeeded(
             finished_at=now,
             updated_at=now,
         )
-        .returning(Job.id)
-        .execution_options(synchronize_session=False)
+        .returning(_JOBS.c.id)
     )
     return set(recorded)
 

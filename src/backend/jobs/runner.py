@@ -43,7 +43,6 @@ from backend.jobs.context import JobContext, JobRun, SuccessWrite
 from backend.jobs.errors import describe
 from backend.jobs.registry import UnknownJobKind, get_kind, registered_kinds
 from backend.mail import EmailSender
-from backend.models import Job
 
 POLL_SECONDS = 1.0
 # After a database error the loop waits this long before trying again.
@@ -117,6 +116,7 @@ class JobRunner:
         if self._succeeded:
             try:
                 async with self.database.session() as session:
+                    await queue.relax_durability(session)
                     await self._record_successes(session, self._succeeded)
             except (SQLAlchemyError, OSError):
                 # They run again after the lease: at least once.
@@ -125,6 +125,7 @@ class JobRunner:
         if unfinished:
             logger.warning("releasing %d unfinished jobs", len(unfinished))
             async with self.database.session() as session:
+                await queue.relax_durability(session)
                 await queue.release(session, worker=self.worker_id, job_ids=unfinished)
 
     async def _wait_running(self, grace: float) -> None:
@@ -142,6 +143,7 @@ class JobRunner:
             if self._running:
                 with contextlib.suppress(SQLAlchemyError, OSError):
                     async with self.database.session() as session:
+                        await queue.relax_durability(session)
                         await queue.extend_leases(
                             session, worker=self.worker_id, lease=self.lease
                         )
@@ -158,6 +160,7 @@ class JobRunner:
                 await self._schedule.enqueue_due(self.database)
                 if time.monotonic() - last_renewal > self.lease / 3 and self._running:
                     async with self.database.session() as session:
+                        await queue.relax_durability(session)
                         await queue.extend_leases(
                             session, worker=self.worker_id, lease=self.lease
                         )
@@ -188,7 +191,7 @@ class JobRunner:
         succeeded, self._succeeded = self._succeeded, []
         kinds = registered_kinds()
         full = self._full_keys()
-        starting: list[Job] = []
+        starting: list[queue.ClaimedJob] = []
         try:
             if not succeeded:
                 if free <= 0:
@@ -199,6 +202,7 @@ class JobRunner:
                     ):
                         return 0
             async with self.database.session() as session:
+                await queue.relax_durability(session)
                 await self._record_successes(session, succeeded)
                 if free > 0:
                     jobs = await queue.claim(
@@ -243,28 +247,31 @@ class JobRunner:
         ]
         if not writes:
             return
+        # One bad write (a bug, a row gone) must not hold back the batch's
+        # successes, nor fail them again on every turn: on any error apply each
+        # write on its own, dropping those that fail.
         try:
             async with session.begin_nested():
                 for _, write in writes:
                     await write(session)
-        except SQLAlchemyError:
-            # One bad write must not hold back the batch's successes (nor be
-            # retried forever): apply each on its own, dropping those that fail.
+        except Exception:  # noqa: BLE001 - see above
             for job_id, write in writes:
                 try:
                     async with session.begin_nested():
                         await write(session)
-                except SQLAlchemyError:
+                except Exception:
                     logger.warning(
                         "job %d's write on success failed; dropped",
                         job_id,
                         exc_info=True,
                     )
 
-    def _within_limits(self, jobs: Sequence[Job]) -> tuple[list[Job], list[Job]]:
+    def _within_limits(
+        self, jobs: Sequence[queue.ClaimedJob]
+    ) -> tuple[list[queue.ClaimedJob], list[queue.ClaimedJob]]:
         """The jobs to start (counted against their keys), and those over a limit."""
-        starting: list[Job] = []
-        excess: list[Job] = []
+        starting: list[queue.ClaimedJob] = []
+        excess: list[queue.ClaimedJob] = []
         for job in jobs:
             key = job.concurrency_key
             limit = _limit_of(job.kind) if key is not None else None
@@ -278,7 +285,7 @@ class JobRunner:
                 starting.append(job)
         return starting, excess
 
-    async def _run(self, job: Job) -> None:
+    async def _run(self, job: queue.ClaimedJob) -> None:
         started = time.monotonic()
         run = JobRun(job.id, job.kind, job.attempts, job.max_attempts)
         state = "running"
@@ -295,7 +302,7 @@ class JobRunner:
         if self._on_finished is not None:
             self._on_finished(job.kind, state, time.monotonic() - started)
 
-    def _count_finished(self, job: Job) -> None:
+    def _count_finished(self, job: queue.ClaimedJob) -> None:
         key = job.concurrency_key
         if key is None or key not in self._keys:
             return
@@ -304,7 +311,7 @@ class JobRunner:
             del self._keys[key]
             del self._key_limits[key]
 
-    async def _execute(self, job: Job, run: JobRun) -> str:
+    async def _execute(self, job: queue.ClaimedJob, run: JobRun) -> str:
         """Run the handler and record the outcome; returns the job's new state."""
         try:
             kind = get_kind(job.kind)
@@ -326,7 +333,9 @@ class JobRunner:
         )
         return "succeeded"
 
-    async def _record_failure(self, job: Job, run: JobRun, error: Exception) -> str:
+    async def _record_failure(
+        self, job: queue.ClaimedJob, run: JobRun, error: Exception
+    ) -> str:
         logger.warning(
             "job %d (%s) attempt %d/%d failed",
             job.id,
@@ -339,6 +348,7 @@ class JobRunner:
         if run.attempt < run.max_attempts and not isinstance(error, UnknownJobKind):
             retry_in = get_kind(job.kind).retry_delay(run.attempt, self.settings)
         async with self.database.session() as session:
+            await queue.relax_durability(session)
             await queue.mark_failed(
                 session,
                 job_id=job.id,

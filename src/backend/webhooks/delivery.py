@@ -18,12 +18,12 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
 from pydantic import BaseModel
-from sqlalchemy import bindparam, exists, insert, literal, select, true, update
+from sqlalchemy import Table, bindparam, exists, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.config import Settings
@@ -239,12 +239,34 @@ async def send(
     return Outcome(status, error, int((time.monotonic() - started) * 1000))
 
 
+_LOG_FIELDS = (
+    "endpoint_id",
+    "event_id",
+    "attempt",
+    "status",
+    "response_status",
+    "error",
+    "duration_ms",
+    "created_at",
+)
+# Logs an attempt unless its endpoint is gone (deleted meanwhile: its log went
+# with it). Built once; each attempt binds its values.
+_DELIVERIES = cast(Table, WebhookDelivery.__table__)
+# Core (the table, not the ORM class): an ORM insert given a dict of values
+# would take it for a bulk insert of objects.
+_LOG_ATTEMPT = insert(_DELIVERIES).from_select(
+    list(_LOG_FIELDS),
+    select(
+        *(bindparam(name, type_=_DELIVERIES.c[name].type) for name in _LOG_FIELDS)
+    ).where(exists().where(WebhookEndpoint.id == bindparam("endpoint_id"))),
+)
+
+
 def _log_attempt(
     payload: DeliveryPayload, *, attempt: int, outcome: Outcome, now: datetime
-) -> Any:
-    """Insert the attempt into the endpoint's log, unless the endpoint is gone."""
-    endpoint = WebhookEndpoint.id == payload.endpoint_id
-    values = {
+) -> dict[str, Any]:
+    """The values of the attempt's row in the endpoint's log."""
+    return {
         "endpoint_id": payload.endpoint_id,
         "event_id": payload.event_id,
         "attempt": attempt,
@@ -254,13 +276,6 @@ def _log_attempt(
         "duration_ms": outcome.duration_ms,
         "created_at": now,
     }
-    columns = WebhookDelivery.__table__.columns
-    return insert(WebhookDelivery).from_select(
-        list(values),
-        select(
-            *(literal(value, columns[name].type) for name, value in values.items())
-        ).where(exists().where(endpoint)),
-    )
 
 
 def record_success(
@@ -275,7 +290,8 @@ def record_success(
     async def write(session: AsyncSession) -> None:
         now = utcnow()
         await session.execute(
-            _log_attempt(payload, attempt=attempt, outcome=outcome, now=now)
+            _LOG_ATTEMPT,
+            _log_attempt(payload, attempt=attempt, outcome=outcome, now=now),
         )
         await session.execute(
             update(WebhookEndpoint)
@@ -304,7 +320,8 @@ async def record_failure(
     base = update(WebhookEndpoint).execution_options(synchronize_session=False)
     async with database.session() as session:
         await session.execute(
-            _log_attempt(payload, attempt=attempt, outcome=outcome, now=now)
+            _LOG_ATTEMPT,
+            _log_attempt(payload, attempt=attempt, outcome=outcome, now=now),
         )
         await session.execute(
             base.where(endpoint, WebhookEndpoint.failing_since.is_(None)).values(
