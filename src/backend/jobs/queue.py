@@ -31,6 +31,7 @@ from sqlalchemy import (
     select,
     text,
     tuple_,
+    union_all,
     update,
 )
 from sqlalchemy import cast as sa_cast
@@ -175,23 +176,27 @@ _POSTGRES_INSERT_MANY = postgresql.insert(_JOBS).on_conflict_do_nothing(
 )
 
 
-def _claimable(
-    now: datetime, kinds: Sequence[str], full_keys: Collection[str]
-) -> ColumnElement[bool]:
-    """Due or abandoned, of a kind this process runs, and of no full key."""
-    due = and_(_JOBS.c.state == "queued", _JOBS.c.run_at <= now)
-    abandoned = and_(_JOBS.c.state == "running", _JOBS.c.locked_until < now)
+def _due(now: datetime) -> ColumnElement[bool]:
+    return and_(_JOBS.c.state == "queued", _JOBS.c.run_at <= now)
+
+
+def _abandoned(now: datetime) -> ColumnElement[bool]:
+    return and_(_JOBS.c.state == "running", _JOBS.c.locked_until < now)
+
+
+def _runnable(kinds: Sequence[str], full_keys: Collection[str]) -> ColumnElement[bool]:
+    """Of a kind this process runs, and of no full key."""
     # Only kinds this process can run: during a rolling deploy an older
     # process must leave a new kind's jobs to the processes that know it,
     # rather than claim them and find no handler.
-    claimable = and_(or_(due, abandoned), _JOBS.c.kind.in_(kinds))
+    runnable = _JOBS.c.kind.in_(kinds)
     if not full_keys:
-        return claimable
+        return runnable
     room = or_(
         _JOBS.c.concurrency_key.is_(None),
         _JOBS.c.concurrency_key.not_in(sorted(full_keys)),
     )
-    return and_(claimable, room)
+    return and_(runnable, room)
 
 
 async def any_claimable(
@@ -201,9 +206,9 @@ async def any_claimable(
     full_keys: Collection[str] = (),
 ) -> bool:
     """A cheap read before taking a write lock for a claim that finds nothing."""
-    found = await session.scalar(
-        select(literal(1)).where(_claimable(utcnow(), kinds, full_keys)).limit(1)
-    )
+    now = utcnow()
+    claimable = and_(or_(_due(now), _abandoned(now)), _runnable(kinds, full_keys))
+    found = await session.scalar(select(literal(1)).where(claimable).limit(1))
     return found is not None
 
 
@@ -249,22 +254,30 @@ async def claim(
     kinds: Sequence[str],
     full_keys: Collection[str] = (),
 ) -> list[ClaimedJob]:
-    """Lease up to `limit` due jobs of `kinds` to `worker`, oldest due first.
+    """Lease up to `limit` due jobs of `kinds` to `worker`; the oldest due first.
 
     Jobs whose `concurrency_key` is in `full_keys` (the worker runs as many
     of them as their kind allows) are left for later or for other workers.
     """
     now = utcnow()
-    chosen = (
-        select(_JOBS.c.id)
-        .where(_claimable(now, kinds, full_keys))
-        .order_by(_JOBS.c.run_at, _JOBS.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
+    runnable = _runnable(kinds, full_keys)
+
+    def oldest(condition: ColumnElement[bool], name: str) -> Any:
+        # Apart, each walks the (state, run_at) index in order and stops at
+        # `limit`; one OR of the two sorted every due job on every claim.
+        return (
+            select(_JOBS.c.id)
+            .where(condition, runnable)
+            .order_by(_JOBS.c.run_at, _JOBS.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte(name)
+        )
+
+    due, abandoned = oldest(_due(now), "due"), oldest(_abandoned(now), "abandoned")
     statement = (
         update(_JOBS)
-        .where(_JOBS.c.id.in_(chosen.scalar_subquery()))
+        .where(_JOBS.c.id.in_(union_all(select(due.c.id), select(abandoned.c.id))))
         .values(
             state="running",
             attempts=_JOBS.c.attempts + 1,
@@ -274,7 +287,13 @@ async def claim(
         )
         .returning(*_CLAIMED)
     )
-    return [ClaimedJob(*row) for row in await session.execute(statement)]
+    claimed = sorted(
+        (ClaimedJob(*row) for row in await session.execute(statement)),
+        key=lambda job: (job.run_at, job.id),
+    )
+    # Both parts found jobs (abandoned ones are rare): keep the oldest.
+    await release(session, worker=worker, job_ids=[job.id for job in claimed[limit:]])
+    return claimed[:limit]
 
 
 def _fenced(job_id: int, worker: str, attempt: int) -> ColumnElement[bool]:

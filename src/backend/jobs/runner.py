@@ -213,8 +213,6 @@ class JobRunner:
                         kinds=kinds,
                         full_keys=full,
                     )
-                    # RETURNING gives no order: start the oldest due first.
-                    jobs = sorted(jobs, key=lambda job: (job.run_at, job.id))
                     starting, excess = self._within_limits(jobs)
                     await queue.release(
                         session,

@@ -40,8 +40,9 @@ class Job(TimestampMixin, Base):
     finished_at: Mapped[datetime | None]
 
     __table_args__ = (
-        # The claim's scan: due queued jobs, and running ones whose lease ran out.
-        Index("ix_job_state_run_at", "state", "run_at"),
+        # The claim's scan, in its order: due queued jobs, and running ones
+        # whose lease ran out, oldest first.
+        Index("ix_job_state_run_at_id", "state", "run_at", "id"),
         Index("ix_job_kind_state", "kind", "state"),
     )
 
