@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from pydantic import ValidationError
 from quart import Quart
@@ -10,9 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend import extensions
-from backend.jobs import UnknownJobKind, enqueue
+from backend.jobs import UnknownJobKind, enqueue, queue
 from backend.mail import Email
 from backend.models import Job
+from backend.models.base import utcnow
 from tests.api.helpers import new_account, problem
 from tests.support import job_kinds  # noqa: F401 - registers the test kinds
 
@@ -112,3 +115,39 @@ async def test_a_registration_that_fails_queues_no_email(
             await session.scalars(select(Job.payload).where(Job.kind == "send_email"))
         ).all()
     assert [payload["to"] for payload in sent_to] == [account["email"]]
+
+
+async def test_a_claim_takes_the_oldest_of_due_and_abandoned_jobs_and_no_more(
+    app: Quart,
+) -> None:
+    """Due and abandoned jobs are claimed in two parts; the surplus goes back."""
+    past = utcnow() - timedelta(minutes=5)
+    async with extensions.database(app).session() as session:
+        for _ in range(3):
+            await enqueue(session, "noop", {})
+        due_old, due_new, abandoned = (
+            await session.scalars(
+                select(Job).where(Job.kind == "noop").order_by(Job.id.desc()).limit(3)
+            )
+        ).all()[::-1]
+        # One job a dead process claimed (its lease is over), due between the
+        # other two; both parts of the claim find a job.
+        due_old.run_at = past - timedelta(seconds=2)
+        abandoned.run_at = past - timedelta(seconds=1)
+        due_new.run_at = past
+        abandoned.state, abandoned.attempts = "running", 1
+        abandoned.locked_by, abandoned.locked_until = "dead-process", past
+        await session.flush()
+
+        claimed = await queue.claim(
+            session, worker="me", limit=2, lease=60, kinds=["noop"]
+        )
+        assert [job.id for job in claimed] == [due_old.id, abandoned.id]
+        assert [job.attempts for job in claimed] == [1, 2]
+        await session.refresh(due_new)
+        # Claimed by the due part and released at once: as it was.
+        assert (due_new.state, due_new.attempts, due_new.locked_by) == (
+            "queued",
+            0,
+            None,
+        )

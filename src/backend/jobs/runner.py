@@ -30,7 +30,7 @@ import socket
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -115,8 +115,7 @@ class JobRunner:
         await asyncio.gather(*self._running.values(), return_exceptions=True)
         if self._succeeded:
             try:
-                async with self.database.session() as session:
-                    await queue.relax_durability(session)
+                async with self._bookkeeping() as session:
                     await self._record_successes(session, self._succeeded)
             except (SQLAlchemyError, OSError):
                 # They run again after the lease: at least once.
@@ -124,8 +123,7 @@ class JobRunner:
             self._succeeded = []
         if unfinished:
             logger.warning("releasing %d unfinished jobs", len(unfinished))
-            async with self.database.session() as session:
-                await queue.relax_durability(session)
+            async with self._bookkeeping() as session:
                 await queue.release(session, worker=self.worker_id, job_ids=unfinished)
 
     async def _wait_running(self, grace: float) -> None:
@@ -142,11 +140,17 @@ class JobRunner:
             )
             if self._running:
                 with contextlib.suppress(SQLAlchemyError, OSError):
-                    async with self.database.session() as session:
-                        await queue.relax_durability(session)
+                    async with self._bookkeeping() as session:
                         await queue.extend_leases(
                             session, worker=self.worker_id, lease=self.lease
                         )
+
+    @contextlib.asynccontextmanager
+    async def _bookkeeping(self) -> AsyncIterator[AsyncSession]:
+        """A session for the runner's own writes: claims, outcomes, leases."""
+        async with self.database.session() as session:
+            await queue.relax_durability(session)
+            yield session
 
     @property
     def busy(self) -> int:
@@ -159,8 +163,7 @@ class JobRunner:
             try:
                 await self._schedule.enqueue_due(self.database)
                 if time.monotonic() - last_renewal > self.lease / 3 and self._running:
-                    async with self.database.session() as session:
-                        await queue.relax_durability(session)
+                    async with self._bookkeeping() as session:
                         await queue.extend_leases(
                             session, worker=self.worker_id, lease=self.lease
                         )
@@ -201,8 +204,7 @@ class JobRunner:
                         session, kinds=kinds, full_keys=full
                     ):
                         return 0
-            async with self.database.session() as session:
-                await queue.relax_durability(session)
+            async with self._bookkeeping() as session:
                 await self._record_successes(session, succeeded)
                 if free > 0:
                     jobs = await queue.claim(
@@ -345,8 +347,7 @@ class JobRunner:
         retry_in = None
         if run.attempt < run.max_attempts and not isinstance(error, UnknownJobKind):
             retry_in = get_kind(job.kind).retry_delay(run.attempt, self.settings)
-        async with self.database.session() as session:
-            await queue.relax_durability(session)
+        async with self._bookkeeping() as session:
             await queue.mark_failed(
                 session,
                 job_id=job.id,

@@ -17,7 +17,7 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -262,20 +262,23 @@ _LOG_ATTEMPT = insert(_DELIVERIES).from_select(
 )
 
 
-def _log_attempt(
-    payload: DeliveryPayload, *, attempt: int, outcome: Outcome, now: datetime
-) -> dict[str, Any]:
-    """The values of the attempt's row in the endpoint's log."""
-    return {
-        "endpoint_id": payload.endpoint_id,
-        "event_id": payload.event_id,
-        "attempt": attempt,
-        "status": "succeeded" if outcome.succeeded else "failed",
-        "response_status": outcome.response_status,
-        "error": outcome.error,
-        "duration_ms": outcome.duration_ms,
-        "created_at": now,
-    }
+async def _log_attempt(
+    session: AsyncSession, payload: DeliveryPayload, *, attempt: int, outcome: Outcome
+) -> None:
+    """Add the attempt to the endpoint's log."""
+    await session.execute(
+        _LOG_ATTEMPT,
+        {
+            "endpoint_id": payload.endpoint_id,
+            "event_id": payload.event_id,
+            "attempt": attempt,
+            "status": "succeeded" if outcome.succeeded else "failed",
+            "response_status": outcome.response_status,
+            "error": outcome.error,
+            "duration_ms": outcome.duration_ms,
+            "created_at": utcnow(),
+        },
+    )
 
 
 def record_success(
@@ -288,11 +291,7 @@ def record_success(
     """
 
     async def write(session: AsyncSession) -> None:
-        now = utcnow()
-        await session.execute(
-            _LOG_ATTEMPT,
-            _log_attempt(payload, attempt=attempt, outcome=outcome, now=now),
-        )
+        await _log_attempt(session, payload, attempt=attempt, outcome=outcome)
         await session.execute(
             update(WebhookEndpoint)
             .where(
@@ -319,10 +318,7 @@ async def record_failure(
     endpoint = WebhookEndpoint.id == payload.endpoint_id
     base = update(WebhookEndpoint).execution_options(synchronize_session=False)
     async with database.session() as session:
-        await session.execute(
-            _LOG_ATTEMPT,
-            _log_attempt(payload, attempt=attempt, outcome=outcome, now=now),
-        )
+        await _log_attempt(session, payload, attempt=attempt, outcome=outcome)
         await session.execute(
             base.where(endpoint, WebhookEndpoint.failing_since.is_(None)).values(
                 failing_since=now
