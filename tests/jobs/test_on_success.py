@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select
@@ -21,26 +22,32 @@ from tests.support import job_kinds  # noqa: F401 - registers the test kinds
 from tests.support.live_data import live_settings
 
 
+@dataclass
+class Queue:
+    """A job table, and a runner that starts once the test has enqueued."""
+
+    table: JobTable
+    runner: JobRunner
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def table(
+async def job_queue(
     request: pytest.FixtureRequest, fresh_database_url: MakeUrl
-) -> AsyncIterator[JobTable]:
-    """A job table with a runner that starts once the test has enqueued."""
+) -> AsyncIterator[Queue]:
     url = await fresh_database_url(request.param)
     settings = live_settings(url)
     database = Database(settings)
     await database.connect()
     runner = JobRunner(database, settings, LoggingSender())
-    table = JobTable(database)
-    table.start = runner.start  # type: ignore[attr-defined]
-    yield table
+    yield Queue(JobTable(database), runner)
     await runner.drain(5.0)
     await database.dispose()
 
 
-async def run(table: JobTable, payloads: list[dict[str, object]]) -> list[Job]:
+async def run(queue: Queue, payloads: list[dict[str, object]]) -> list[Job]:
+    table = queue.table
     await table.enqueue("test_on_success", payloads)
-    await table.start()  # type: ignore[attr-defined]
+    await queue.runner.start()
     return await table.wait_for(
         lambda jobs: all(
             job.state == "succeeded" or job.locked_by == "another-process"
@@ -51,32 +58,32 @@ async def run(table: JobTable, payloads: list[dict[str, object]]) -> list[Job]:
     )
 
 
-async def follow_ups(table: JobTable) -> list[str | None]:
-    async with table.database.session(readonly=True) as session:
+async def follow_ups(queue: Queue) -> list[str | None]:
+    async with queue.table.database.session(readonly=True) as session:
         keys = await session.scalars(
             select(Job.dedupe_key).where(Job.kind == "noop").order_by(Job.id)
         )
         return list(keys)
 
 
-async def test_the_write_commits_with_the_recorded_success(table: JobTable) -> None:
-    jobs = await run(table, [{}, {}, {}])
+async def test_the_write_commits_with_the_recorded_success(job_queue: Queue) -> None:
+    jobs = await run(job_queue, [{}, {}, {}])
     assert [job.state for job in jobs] == ["succeeded"] * 3
-    assert await follow_ups(table) == [f"follow-up:{job.id}" for job in jobs]
+    assert await follow_ups(job_queue) == [f"follow-up:{job.id}" for job in jobs]
 
 
-async def test_no_write_for_a_run_whose_lease_was_lost(table: JobTable) -> None:
-    lost, kept = await run(table, [{"lose_lease": True}, {}])
+async def test_no_write_for_a_run_whose_lease_was_lost(job_queue: Queue) -> None:
+    lost, kept = await run(job_queue, [{"lose_lease": True}, {}])
     # The lost run's success is not recorded (the job stays with the process
     # that took it), and so neither is its write; the other run's is.
     assert (lost.state, lost.locked_by) == ("running", "another-process")
     assert kept.state == "succeeded"
-    assert await follow_ups(table) == [f"follow-up:{kept.id}"]
+    assert await follow_ups(job_queue) == [f"follow-up:{kept.id}"]
 
 
 @pytest.mark.parametrize("failure", ["fail", "raise"])
 async def test_a_failing_write_is_dropped_and_the_others_still_commit(
-    table: JobTable, caplog: pytest.LogCaptureFixture, failure: str
+    job_queue: Queue, caplog: pytest.LogCaptureFixture, failure: str
 ) -> None:
     # The three finish together, so their successes are recorded in one
     # transaction: the failing write must not take the others down with it.
@@ -86,9 +93,9 @@ async def test_a_failing_write_is_dropped_and_the_others_still_commit(
         {"together": 3},
     ]
     with caplog.at_level(logging.WARNING, logger="backend.jobs.runner"):
-        jobs = await run(table, payloads)
+        jobs = await run(job_queue, payloads)
     assert [job.state for job in jobs] == ["succeeded"] * 3
-    assert sorted(map(str, await follow_ups(table))) == sorted(
+    assert sorted(map(str, await follow_ups(job_queue))) == sorted(
         [f"follow-up:{jobs[0].id}", f"follow-up:{jobs[2].id}"]
     )
     assert f"job {jobs[1].id}'s write on success failed; dropped" in caplog.text
