@@ -181,6 +181,51 @@ class Server:
             terminate(self.process, 20)
 
 
+@dataclass
+class Worker:
+    """`quart worker`: a jobs-only process, beside a web tier that runs none.
+
+    `niceness` lowers its CPU priority, as a worker sharing a host with the
+    web tier should run: background work takes the CPU requests leave idle.
+    The process leads a session of its own, and Linux schedules each session
+    as a group (autogroup) whose weight only the group's own niceness sets,
+    so that is lowered too (systemd's `CPUWeight=` does the same for a unit).
+    """
+
+    env: dict[str, str]
+    log_path: Path
+    concurrency: int
+    niceness: int = 10
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        command = [sys.executable, "-m", "quart", "--app", "backend.asgi:app"]
+        command += ["worker", "--concurrency", str(self.concurrency)]
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                ["nice", "-n", str(self.niceness), *command],
+                cwd=PROJECT_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        with contextlib.suppress(OSError):  # no autogroups: `nice` alone
+            Path(f"/proc/{self.process.pid}/autogroup").write_text(str(self.niceness))
+        deadline = time.monotonic() + 30
+        while "Worker running jobs" not in self.log_path.read_text(errors="replace"):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"worker did not start:\n{self._log_tail()}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            terminate(self.process, 20)
+
+    def _log_tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-2000:]
+
+
 def _listening(port: int) -> bool:
     with socket.socket() as probe:
         probe.settimeout(1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from pydantic import BaseModel
 from quart import Quart
 from sqlalchemy import select
@@ -31,22 +32,27 @@ async def _wait_for_gate(context: JobContext, payload: Step) -> None:
     await gates[payload.n].wait()
 
 
-async def _enqueue(app: Quart, keys: list[str | None]) -> None:
+# The same handler, bounded to half the process's slots per key.
+HALF_KIND = "test_keyed_half"
+job_kind(HALF_KIND, Step, concurrency_limit=lambda slots: slots // 2)(_wait_for_gate)
+
+
+async def _enqueue(app: Quart, keys: list[str | None], *, kind: str = KIND) -> None:
     async with extensions.database(app).session() as session:
         for n, key in enumerate(keys):
-            await enqueue(session, KIND, Step(n=n), concurrency_key=key)
+            await enqueue(session, kind, Step(n=n), concurrency_key=key)
 
 
-async def _jobs(app: Quart) -> dict[int, Job]:
+async def _jobs(app: Quart, *, kind: str = KIND) -> dict[int, Job]:
     async with extensions.database(app).session(readonly=True) as session:
-        rows = (await session.scalars(select(Job).where(Job.kind == KIND))).all()
+        rows = (await session.scalars(select(Job).where(Job.kind == kind))).all()
     return {job.payload["n"]: job for job in rows}
 
 
-def _runner(app: Quart) -> JobRunner:
+def _runner(app: Quart, slots: int = 4) -> JobRunner:
     runner: JobRunner = app.extensions["job_runner"]
-    runner.concurrency = 4
-    runner.resources["gates"] = {n: asyncio.Event() for n in range(5)}
+    runner.concurrency = slots
+    runner.resources["gates"] = {n: asyncio.Event() for n in range(8)}
     return runner
 
 
@@ -103,3 +109,21 @@ async def test_a_claim_takes_one_job_per_full_key_and_releases_the_rest(
     assert await runner._claim() == 0  # records the successes, claims nothing
     assert {job.state for job in (await _jobs(app)).values()} == {"succeeded"}
     assert {job.attempts for job in (await _jobs(app)).values()} == {1}
+
+
+@pytest.mark.parametrize(("slots", "per_key"), [(1, 1), (4, 2), (8, 4)])
+async def test_a_limit_computed_from_the_slots_follows_the_process(
+    app: Quart, slots: int, per_key: int
+) -> None:
+    await _enqueue(app, ["a"] * 8, kind=HALF_KIND)
+    runner = _runner(app, slots)
+
+    assert await runner._claim() == per_key
+    states = [
+        job.state for _, job in sorted((await _jobs(app, kind=HALF_KIND)).items())
+    ]
+    assert states == ["running"] * per_key + ["queued"] * (8 - per_key)
+    assert await runner._claim() == 0  # the key is full, whatever slots are free
+    for task in list(runner._running.values()):
+        task.cancel()
+    await asyncio.gather(*runner._running.values(), return_exceptions=True)

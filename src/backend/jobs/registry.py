@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 P = TypeVar("P", bound=BaseModel)
 Handler = Callable[["JobContext", P], Awaitable[None]]
 Backoff = Callable[[int], float]
+# A bound per concurrency key: a number, or one computed from the process's
+# job slots (so a bound meant as "half the slots" follows JOB_CONCURRENCY).
+ConcurrencyLimit = int | Callable[[int], int]
 
 
 def exponential_backoff(base: float = 5.0, cap: float = 3600.0) -> Backoff:
@@ -46,7 +49,14 @@ class JobKind(Generic[P]):
     configured_backoff: Callable[[Settings], Backoff] | None = None
     # At most this many of the kind's jobs sharing a `concurrency_key` run at
     # once in one process; None: no bound (the key is ignored).
-    concurrency_limit: int | None = None
+    concurrency_limit: ConcurrencyLimit | None = None
+
+    def limit_per_key(self, slots: int) -> int | None:
+        """The bound per concurrency key in a process running `slots` jobs at once."""
+        limit = self.concurrency_limit
+        if limit is None or isinstance(limit, int):
+            return limit
+        return max(1, limit(slots))
 
     def retry_delay(self, attempt: int, settings: Settings) -> float:
         """Seconds before retry `attempt` (1 = after the first failure)."""
@@ -70,7 +80,7 @@ def job_kind(
     backoff: Backoff | None = None,
     timeout: float = 300.0,
     configured_backoff: Callable[[Settings], Backoff] | None = None,
-    concurrency_limit: int | None = None,
+    concurrency_limit: ConcurrencyLimit | None = None,
 ) -> Callable[[Handler[P]], Handler[P]]:
     """Register the decorated coroutine as the handler of kind `name`.
 
@@ -82,10 +92,11 @@ def job_kind(
     With `concurrency_limit`, each process runs at most that many of the
     kind's jobs with one `concurrency_key` (given at enqueue) at a time; the
     others wait in the queue, unclaimed, for any process with room for them.
+    A callable limit is given the process's job slots (at least 1 is kept).
     """
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
-    if concurrency_limit is not None and concurrency_limit < 1:
+    if isinstance(concurrency_limit, int) and concurrency_limit < 1:
         raise ValueError("concurrency_limit must be at least 1")
 
     def register(handler: Handler[P]) -> Handler[P]:

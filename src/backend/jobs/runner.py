@@ -274,7 +274,7 @@ class JobRunner:
         excess: list[queue.ClaimedJob] = []
         for job in jobs:
             key = job.concurrency_key
-            limit = _limit_of(job.kind) if key is not None else None
+            limit = self._limit_of(job.kind) if key is not None else None
             if key is None or limit is None:
                 starting.append(job)
             elif self._keys[key] >= limit:
@@ -284,6 +284,12 @@ class JobRunner:
                 self._key_limits[key] = limit
                 starting.append(job)
         return starting, excess
+
+    def _limit_of(self, kind: str) -> int | None:
+        try:
+            return get_kind(kind).limit_per_key(self.concurrency)
+        except UnknownJobKind:
+            return None  # runs, and fails as unknown
 
     async def _run(self, job: queue.ClaimedJob) -> None:
         started = time.monotonic()
@@ -357,10 +363,3 @@ class JobRunner:
                 retry_in=retry_in,
             )
         return "dead" if retry_in is None else "queued"
-
-
-def _limit_of(kind: str) -> int | None:
-    try:
-        return get_kind(kind).concurrency_limit
-    except UnknownJobKind:
-        return None  # runs, and fails as unknown

@@ -4,11 +4,11 @@ Each (endpoint, event) is its own job, so a failing event's retries never
 hold back later events; retries follow `WEBHOOK_RETRY_SCHEDULE` (+0-20 %
 jitter), then the job is `dead` (an admin can retry it). Bounds: at most
 `JOB_CONCURRENCY` deliveries at once per process (the job slots), and at most
-`PER_ENDPOINT` of them to one endpoint: each job carries the concurrency key
-`webhook:<endpoint id>`, so the runner claims no more of an endpoint's
-deliveries than it has room for. A slow receiver holds at most
-`PER_ENDPOINT` slots and never delays the other endpoints' deliveries, and its
-backlog waits in the queue, costing no writes until a slot frees.
+half of them to one endpoint (`per_endpoint`): each job carries the
+concurrency key `webhook:<endpoint id>`, so the runner claims no more of an
+endpoint's deliveries than it has room for. A slow receiver holds at most half
+the slots and never stops the other endpoints' deliveries, and its backlog
+waits in the queue, costing no writes until a slot frees.
 """
 
 from __future__ import annotations
@@ -40,7 +40,6 @@ from backend.webhooks import secrets as endpoint_secrets
 from backend.webhooks.addresses import Target, UrlRefused, resolve
 
 DELIVERY_KIND = metrics.DELIVERY_KIND
-PER_ENDPOINT = 2
 HTTP_CLIENT = "webhook_http_client"
 # The most of a receiver's answer read (and discarded) to keep its connection.
 MAX_READ = 64 * 1024
@@ -103,8 +102,18 @@ async def enqueue_deliveries(
 
 
 def concurrency_key(endpoint_id: int) -> str:
-    """The key that bounds an endpoint's deliveries to `PER_ENDPOINT` per process."""
+    """The key that bounds an endpoint's deliveries to `per_endpoint` per process."""
     return f"webhook:{endpoint_id}"
+
+
+def per_endpoint(slots: int) -> int:
+    """Deliveries to one endpoint at once in a process with `slots` job slots.
+
+    Half: however slow one receiver, the other half of the slots stay free
+    for other endpoints and other jobs (2 of the default 4; a process given
+    more slots for a busy endpoint delivers to it with more of them).
+    """
+    return max(1, slots // 2)
 
 
 def new_client() -> httpx.AsyncClient:
@@ -353,7 +362,7 @@ def client_for(context: JobContext) -> httpx.AsyncClient:
     max_attempts=8,  # enqueue_delivery passes the schedule's length + 1
     configured_backoff=retry_schedule,
     timeout=60.0,
-    concurrency_limit=PER_ENDPOINT,
+    concurrency_limit=per_endpoint,
 )
 async def deliver(context: JobContext, payload: DeliveryPayload) -> None:
     """POST the event, signed; a failed attempt is logged, then retried."""
