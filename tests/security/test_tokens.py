@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -134,3 +135,42 @@ def test_garbage_is_refused(tokens: TokenService) -> None:
     for token in ("", "abc", "a.b.c"):
         with pytest.raises(NotAuthenticated):
             tokens.decode_access(token)
+
+
+def test_a_remembered_token_is_refused_from_the_second_it_expires(
+    tokens: TokenService,
+) -> None:
+    expires = int(time.time()) + 1
+    claims = {**payload(access(tokens)), "exp": expires}
+    token = jwt.encode(claims, SECRET, headers={"typ": ACCESS_TYP})
+    first = tokens.decode_access(token)
+    assert tokens.decode_access(token) == first  # remembered
+    assert token in tokens._verified
+
+    time.sleep(max(0.0, expires - time.time()) + 0.01)
+    with pytest.raises(NotAuthenticated):
+        tokens.decode_access(token)
+    assert token not in tokens._verified
+
+
+def test_only_verified_tokens_are_remembered(tokens: TokenService) -> None:
+    head, _body, signature = access(tokens).split(".")
+    forged = f"{head}.{b64({**payload(access(tokens)), 'sub': '1'})}.{signature}"
+    refresh = tokens.issue_refresh(user_id=7, session_id="s", jti="j", token_version=1)
+    for refused in (forged, refresh, forged):
+        with pytest.raises(NotAuthenticated):
+            tokens.decode_access(refused)
+
+
+def test_remembered_tokens_are_bounded_oldest_first(
+    tokens: TokenService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("backend.security.tokens.VERIFIED_CACHE_SIZE", 3)
+    issued = [
+        tokens.issue_access(user_id=n, session_id="s", token_version=1)
+        for n in range(5)
+    ]
+    for token in issued:
+        tokens.decode_access(token)
+    assert list(tokens._verified) == issued[2:]
+    assert [tokens.decode_access(token).user_id for token in issued] == list(range(5))

@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple, cast
 
 from sqlalchemy import String, Table, bindparam, exists, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from backend.db.commit_hooks import mark_logins_changed
 from backend.errors import NotAuthenticated
@@ -120,10 +120,16 @@ class TokenLogin(NamedTuple):
     session_expires_at: datetime
 
 
-async def check_token_login(session: AsyncSession, claims: AccessClaims) -> TokenLogin:
-    """The live login behind verified claims, without loading the user; or 401."""
+async def check_token_login(
+    connection: AsyncConnection, claims: AccessClaims
+) -> TokenLogin:
+    """The live login behind verified claims, without loading the user; or 401.
+
+    One Core read on a connection (`Database.read_connection`), no session:
+    the views that need only this read on connections too.
+    """
     row = (
-        await session.execute(
+        await connection.execute(
             _TOKEN_LOGIN,
             {
                 "user_id": claims.user_id,

@@ -30,7 +30,7 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 
 from backend.db.commit_hooks import mark_products_changed
@@ -208,7 +208,9 @@ async def get_order(session: AsyncSession, order_id: int, *, viewer: User) -> Or
     return order
 
 
-# Reading one order on behalf of its owner (or an admin), built once.
+# Reading one order on behalf of its owner (or an admin), built once: the
+# order's columns joined to each of its lines (an order has at least one), so
+# one statement reads both, in one snapshot.
 _ORDER_COLUMNS = (
     _ORDERS.c.id,
     _ORDERS.c.user_id,
@@ -219,39 +221,47 @@ _ORDER_COLUMNS = (
     _ORDERS.c.created_at,
     _ORDERS.c.updated_at,
 )
-_ANY_ORDER = select(*_ORDER_COLUMNS).where(_ORDERS.c.id == bindparam("order_id"))
-_OWN_ORDER = _ANY_ORDER.where(_ORDERS.c.user_id == bindparam("user_id"))
-_ORDER_ITEMS = (
-    select(
-        _ITEMS.c.product_id,
-        _ITEMS.c.sku,
-        _ITEMS.c.name,
-        _ITEMS.c.quantity,
-        _ITEMS.c.unit_price_cents,
-        _ITEMS.c.line_total_cents,
-    )
-    .where(_ITEMS.c.order_id == bindparam("order_id"))
+_ITEM_COLUMNS = (
+    _ITEMS.c.product_id,
+    _ITEMS.c.sku,
+    _ITEMS.c.name,
+    _ITEMS.c.quantity,
+    _ITEMS.c.unit_price_cents,
+    _ITEMS.c.line_total_cents,
+)
+_ANY_ORDER = (
+    select(*_ORDER_COLUMNS, *_ITEM_COLUMNS)
+    .join_from(_ORDERS, _ITEMS, _ITEMS.c.order_id == _ORDERS.c.id)
+    .where(_ORDERS.c.id == bindparam("order_id"))
     .order_by(_ITEMS.c.id)
 )
+_OWN_ORDER = _ANY_ORDER.where(_ORDERS.c.user_id == bindparam("user_id"))
+_ORDER_WIDTH = len(_ORDER_COLUMNS)
+_ORDER_KEYS = tuple(column.name for column in _ORDER_COLUMNS)
+_ITEM_KEYS = tuple(column.name for column in _ITEM_COLUMNS)
 
 
 async def read_order(
-    session: AsyncSession, order_id: int, *, user_id: int, is_admin: bool
+    connection: AsyncConnection, order_id: int, *, user_id: int, is_admin: bool
 ) -> dict[str, Any]:
     """`get_order` as the API shows it, for a viewer known by id and role only.
 
-    Two prebuilt Core statements instead of ORM objects: the order (only the
-    viewer's own unless admin; otherwise 404, never 403) and its lines.
+    One prebuilt Core statement on a connection rather than ORM objects in a
+    session (see `Database.read_connection`): the order (only the viewer's own
+    unless admin; otherwise 404, never 403) with its lines.
     """
     if order_id > MAX_ROW_ID:
         raise NotFound("No such order.")
     statement = _ANY_ORDER if is_admin else _OWN_ORDER
     params = {"order_id": order_id, "user_id": user_id}
-    order = (await session.execute(statement, params)).mappings().one_or_none()
-    if order is None:
+    rows = (await connection.execute(statement, params)).all()
+    if not rows:
         raise NotFound("No such order.")
-    items = (await session.execute(_ORDER_ITEMS, params)).mappings().all()
-    return {**order, "items": [dict(item) for item in items]}
+    order = dict(zip(_ORDER_KEYS, rows[0][:_ORDER_WIDTH], strict=True))
+    order["items"] = [
+        dict(zip(_ITEM_KEYS, row[_ORDER_WIDTH:], strict=True)) for row in rows
+    ]
+    return order
 
 
 async def list_orders(

@@ -98,9 +98,10 @@ async def list_orders(query_args: OrderQuery) -> OrderPage:
 async def get_order(order_id: int) -> OrderOut:
     """Get one order (owner or admin)."""
     viewer = current_login()
-    order = await orders.read_order(
-        get_session(), order_id, user_id=viewer.user_id, is_admin=viewer.is_admin
-    )
+    async with extensions.database().read_connection() as connection:
+        order = await orders.read_order(
+            connection, order_id, user_id=viewer.user_id, is_admin=viewer.is_admin
+        )
     return OrderOut.model_validate(order)
 
 
