@@ -47,6 +47,8 @@ async def test_authenticated_reads_need_one_connection(
             http.get(f"/api/v1/orders/{placed.json()['id']}", headers=owner),
             http.get(f"/api/v1/orders/{placed.json()['id']}", headers=admin),
             http.get(f"/api/v1/products/{product}", headers=admin),
+            http.get("/api/v1/products?include_inactive=true", headers=admin),
+            http.get("/api/v1/products?min_price_cents=0"),
             http.get("/api/v1/orders", headers=owner),
             http.get("/api/v1/auth/me", headers=owner),
         ] * 4

@@ -41,7 +41,9 @@ async def test_an_unfiltered_page_and_its_exact_total_take_one_statement(
         total = await _counted(session, include_inactive=False)
         await make_product(session, is_active=False)
         with statements(connection) as seen:
-            result = await products.list_products(session, page=page, per_page=2)
+            result = await products.list_products(
+                await session.connection(), page=page, per_page=2
+            )
     assert len(seen) == 1
     assert result.total == total
     assert len(result.items) == (min(2, max(0, total - (page - 1) * 2)))
@@ -56,7 +58,11 @@ async def test_a_filtered_page_counts_first_and_skips_the_window_past_the_end(
         await make_product(session, price_cents=500, is_active=False)
         with statements(connection) as seen:
             result = await products.list_products(
-                session, min_price_cents=500, max_price_cents=500, page=page, per_page=2
+                await session.connection(),
+                min_price_cents=500,
+                max_price_cents=500,
+                page=page,
+                per_page=2,
             )
     assert len(seen) == expected_statements
     assert result.total == 3
@@ -67,7 +73,7 @@ async def test_a_filtered_page_counts_first_and_skips_the_window_past_the_end(
 async def test_list_rows_carry_the_product_columns(app: Quart) -> None:
     async with extensions.database(app).session() as session:
         product = await make_product(session, name="Only", description=None)
-        result = await products.list_products(session, q="Only")
+        result = await products.list_products(await session.connection(), q="Only")
     assert result.items == [
         {column.key: getattr(product, column.key) for column in products.LIST_COLUMNS}
     ]
@@ -86,7 +92,11 @@ async def test_each_sort_keeps_its_order_and_breaks_ties_by_id(
             await make_product(session, name=f"sortcase {name}", price_cents=price)
         pages = [
             await products.list_products(
-                session, q="sortcase", sort=sort, page=page, per_page=3
+                await session.connection(),
+                q="sortcase",
+                sort=sort,
+                page=page,
+                per_page=3,
             )
             for page in (1, 2)
         ]
@@ -110,7 +120,7 @@ async def test_the_unfiltered_total_is_kept_exact_by_the_triggers(app: Quart) ->
     async def check(session: AsyncSession) -> None:
         for include_inactive in (False, True):
             page = await products.list_products(
-                session, include_inactive=include_inactive
+                await session.connection(), include_inactive=include_inactive
             )
             expected = await _counted(session, include_inactive=include_inactive)
             assert page.total == expected

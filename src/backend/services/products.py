@@ -106,7 +106,7 @@ def _maintained_total(shape: _ListShape) -> Select[Any] | None:
 
 
 async def list_products(
-    session: AsyncSession,
+    connection: AsyncConnection,
     *,
     q: str | None = None,
     min_price_cents: int | None = None,
@@ -132,7 +132,7 @@ async def list_products(
         "max_price_cents": max_price_cents,
     }
     return await paginate_rows(
-        session, _list_plan(shape), params, page=page, per_page=per_page
+        connection, _list_plan(shape), params, page=page, per_page=per_page
     )
 
 

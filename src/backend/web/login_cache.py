@@ -1,7 +1,8 @@
 """A per-process cache of live logins, so an authenticated read skips the check.
 
-Every authenticated request verifies its access token (signature, expiry,
-claims: always, never cached) and then checks its login session in the
+Every authenticated request verifies its access token (expiry on every use;
+the signature and claims once per token per process, `security.tokens`) and
+then checks its login session in the
 database: not revoked, not expired, user active, token version current. For a
 read that is one round trip of two or three. This cache remembers, per login
 session, that the check passed (the user id, token version, role and when the

@@ -29,7 +29,7 @@ from backend.schemas.product import (
     ProductUpdate,
 )
 from backend.services import products
-from backend.web.guards import admin_required, bearer_token, use_access_token
+from backend.web.guards import admin_required, bearer_token, use_access_login
 from backend.web.product_cache import ProductResponse
 from backend.web.product_pages import encode_product_page
 
@@ -55,10 +55,10 @@ async def viewer_is_admin() -> bool:
     if header is None:
         return False
     try:
-        user = await use_access_token(bearer_token(header))
+        login = await use_access_login(bearer_token(header))
     except NotAuthenticated:
         return False
-    return user.is_admin
+    return login.is_admin
 
 
 def etag_of(body: bytes) -> str:
@@ -82,9 +82,10 @@ async def list_products(query_args: ProductQuery) -> Response:
     """List the catalog."""
     include_inactive = query_args.include_inactive and await viewer_is_admin()
     filters = query_args.model_dump(exclude={"include_inactive"})
-    page = await products.list_products(
-        get_session(), include_inactive=include_inactive, **filters
-    )
+    async with extensions.database().read_connection() as connection:
+        page = await products.list_products(
+            connection, include_inactive=include_inactive, **filters
+        )
     # Encoded once from the rows, not validated into models first (see there).
     return Response(
         encode_product_page(page, _currency()),
