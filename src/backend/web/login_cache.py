@@ -2,12 +2,11 @@
 
 Every authenticated request verifies its access token (expiry on every use;
 the signature and claims once per token per process, `security.tokens`) and
-then checks its login session in the
-database: not revoked, not expired, user active, token version current. For a
-read that is one round trip of two or three. This cache remembers, per login
-session, that the check passed (the user id, token version, role and when the
-session ends), and is kept exact by the same two mechanisms as the product
-cache (`web.product_cache`):
+then checks its login session in the database: not revoked, not expired, user
+active, token version current. For a read that is one round trip of two or
+three. This cache remembers, per login session, that the check passed (the
+user id, token version, role and when the session ends), and is kept exact by
+the same two mechanisms as the product cache (`web.product_cache`):
 
 * **This host** (every worker, any database): host-wide change stamps by user
   id (`host.change_stamps`, kind `logins`). Whatever ends a login (logout,
