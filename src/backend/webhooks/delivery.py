@@ -17,7 +17,7 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -272,9 +272,14 @@ _LOG_ATTEMPT = insert(_DELIVERIES).from_select(
 
 
 async def _log_attempt(
-    session: AsyncSession, payload: DeliveryPayload, *, attempt: int, outcome: Outcome
+    session: AsyncSession,
+    payload: DeliveryPayload,
+    *,
+    attempt: int,
+    outcome: Outcome,
+    now: datetime,
 ) -> None:
-    """Add the attempt to the endpoint's log."""
+    """Add the attempt to the endpoint's log, dated `now`."""
     await session.execute(
         _LOG_ATTEMPT,
         {
@@ -285,7 +290,7 @@ async def _log_attempt(
             "response_status": outcome.response_status,
             "error": outcome.error,
             "duration_ms": outcome.duration_ms,
-            "created_at": utcnow(),
+            "created_at": now,
         },
     )
 
@@ -300,7 +305,9 @@ def record_success(
     """
 
     async def write(session: AsyncSession) -> None:
-        await _log_attempt(session, payload, attempt=attempt, outcome=outcome)
+        await _log_attempt(
+            session, payload, attempt=attempt, outcome=outcome, now=utcnow()
+        )
         await session.execute(
             update(WebhookEndpoint)
             .where(
@@ -327,7 +334,8 @@ async def record_failure(
     endpoint = WebhookEndpoint.id == payload.endpoint_id
     base = update(WebhookEndpoint).execution_options(synchronize_session=False)
     async with database.session() as session:
-        await _log_attempt(session, payload, attempt=attempt, outcome=outcome)
+        # The streak begins at the logged time of the attempt that began it.
+        await _log_attempt(session, payload, attempt=attempt, outcome=outcome, now=now)
         await session.execute(
             base.where(endpoint, WebhookEndpoint.failing_since.is_(None)).values(
                 failing_since=now
