@@ -17,7 +17,7 @@ from backend.db.database import Database
 from backend.events import Broker, InMemoryBus, PostgresBus, Subscriber
 from backend.events.bus import Frame
 from backend.events.table import LISTENER_APPLICATION_NAME, READER_TASK_NAME
-from backend.models import OrderEvent
+from backend.services.order_events import EventRow
 from tests.conftest import make_settings
 from tests.support.databases import _asyncpg_dsn
 from tests.support.event_data import owner, record_order
@@ -113,7 +113,7 @@ class HeardChannel:
         self.states: list[str] = []
         self.events: list[int] = []
 
-    def on_order_events(self, rows: Sequence[OrderEvent]) -> None:
+    def on_order_events(self, rows: Sequence[EventRow]) -> None:
         self.events.extend(row.id for row in rows)
 
     def on_payload(self, payload: str) -> None:
@@ -135,6 +135,12 @@ async def test_postgres_bus_hears_other_channels_and_says_when_it_was_deaf(
     await bus.start()
     try:
         (old_pid,) = await wait_listening(settings)
+        # The connection shows before its LISTENs have run: a NOTIFY sent in
+        # between is not heard (nor meant to be: `on_listening` comes after).
+        for _ in range(100):
+            if heard.states:
+                break
+            await asyncio.sleep(0.05)
         async with pg_database.session() as session:
             await mark_products_changed(session, [3, 1, 3])
         async with pg_database.new_session() as session:

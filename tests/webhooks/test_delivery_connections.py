@@ -57,7 +57,7 @@ async def test_consecutive_deliveries_share_one_connection() -> None:
     try:
         outcomes = [await delivery.send(client, message, _settings()) for _ in range(3)]
     finally:
-        await client.aclose()
+        await client.close()
         server.close()
         await server.wait_closed()
     assert [outcome.response_status for outcome in outcomes] == [200, 200, 200]

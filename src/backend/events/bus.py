@@ -9,7 +9,7 @@ from typing import NamedTuple
 
 from backend.db import commit_hooks
 from backend.models import OrderEvent
-from backend.services.order_events import encode_event
+from backend.services.order_events import EventRow, encode_event
 
 CLOSE_GOING_AWAY = 1001
 CLOSE_TRY_AGAIN_LATER = 1013
@@ -23,7 +23,7 @@ class Frame(NamedTuple):
     sse: bytes  # a Server-Sent Events message: id, event type, data
 
 
-def encode_frame(row: OrderEvent) -> Frame:
+def encode_frame(row: EventRow) -> Frame:
     text = encode_event(row)
     sse = f"id: {row.id}\nevent: {row.type}\ndata: {text}\n\n".encode()
     return Frame(row.id, text, sse)
@@ -101,7 +101,7 @@ class Broker:
     def __len__(self) -> int:
         return len(self._admins) + sum(len(s) for s in self._by_user.values())
 
-    def publish(self, rows: Iterable[OrderEvent]) -> None:
+    def publish(self, rows: Iterable[EventRow]) -> None:
         """Deliver events in the given (id) order; each is encoded once."""
         for row in rows:
             targets = self._admins | self._by_user.get(row.user_id, set())

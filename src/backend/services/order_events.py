@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import select
@@ -13,6 +14,29 @@ from backend.db import commit_hooks
 from backend.errors import Gone
 from backend.models import OrderEvent, RetentionMark
 from backend.schemas.order_event import OrderEventOut
+
+
+class EventRow(Protocol):
+    """A committed order event as its readers see it: an `OrderEvent`, or a
+    Core row of its columns (the bus reads those: no session, no ORM objects)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def order_id(self) -> int: ...
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def previous_status(self) -> str | None: ...
+    @property
+    def order_snapshot(self) -> dict[str, Any]: ...
+    @property
+    def occurred_at(self) -> datetime: ...
+
 
 ORDER_CREATED = "order.created"
 ORDER_STATUS_CHANGED = "order.status_changed"

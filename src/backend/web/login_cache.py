@@ -45,9 +45,9 @@ from sqlalchemy.engine import URL
 from backend import events, extensions
 from backend.db import commit_hooks
 from backend.host.change_stamps import ChangeStamps, mark_changed_of
-from backend.models import OrderEvent
 from backend.security.tokens import AccessClaims
 from backend.services.logins import LiveLogin, TokenLogin
+from backend.services.order_events import EventRow
 from backend.web.notified_eviction import NotifiedEviction
 
 STAMP_KIND = "logins"
@@ -151,7 +151,7 @@ class LoginCache(NotifiedEviction):
     # The PostgreSQL event bus drives these (see `events.BusListener`).
     channel = NOTIFY_CHANNEL
 
-    def on_order_events(self, rows: Sequence[OrderEvent]) -> None:
+    def on_order_events(self, rows: Sequence[EventRow]) -> None:
         """Order events change no login."""
 
     def clear(self) -> None:

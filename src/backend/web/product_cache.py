@@ -38,7 +38,7 @@ from quart import Quart
 from backend import events, extensions
 from backend.db import commit_hooks
 from backend.host.change_stamps import ChangeStamps, mark_changed
-from backend.models import OrderEvent
+from backend.services.order_events import EventRow
 from backend.web.notified_eviction import NotifiedEviction
 
 NOTIFY_CHANNEL = commit_hooks.PRODUCT_CHANGES_CHANNEL
@@ -126,7 +126,7 @@ class ProductCache(NotifiedEviction):
     # The PostgreSQL event bus drives these (see `events.BusListener`).
     channel = NOTIFY_CHANNEL
 
-    def on_order_events(self, rows: Sequence[OrderEvent]) -> None:
+    def on_order_events(self, rows: Sequence[EventRow]) -> None:
         """Orders placed, cancelled or expired (on any host) changed stock."""
         self.evict(
             item["product_id"]

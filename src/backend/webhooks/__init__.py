@@ -13,5 +13,5 @@
 
 Events reach endpoints through the job queue only: placing an order does no
 webhook work at all. Everything but `lifecycle.py` is plain Python on
-SQLAlchemy and httpx; it never reaches Quart.
+SQLAlchemy and aiohttp; it never reaches Quart.
 """

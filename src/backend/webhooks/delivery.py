@@ -15,13 +15,15 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
+import yarl
 from pydantic import BaseModel
 from sqlalchemy import Table, bindparam, exists, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -116,15 +118,19 @@ def per_endpoint(slots: int) -> int:
     return max(1, slots // 2)
 
 
-def new_client() -> httpx.AsyncClient:
+def new_client(tls: ssl.SSLContext | None = None) -> aiohttp.ClientSession:
     """The process's client: no redirects, no proxies from the environment.
 
-    A proxy would make the connection to an address the SSRF guard never saw.
+    A proxy would make the connection to an address the SSRF guard never saw;
+    a receiver's cookies are not kept (one receiver must not steer the next
+    request, nor another endpoint's). `tls` replaces the system's trusted
+    certificates (tests). Call it on the running loop.
     """
-    return httpx.AsyncClient(
-        follow_redirects=False,
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=200, ssl=tls if tls else True),
+        cookie_jar=aiohttp.DummyCookieJar(),
         trust_env=False,
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50),
+        auto_decompress=False,
     )
 
 
@@ -191,16 +197,16 @@ async def load_message(
     return Message(row.url, secrets, signing.message_id(row.id), body)
 
 
-def _pinned(target: Target) -> tuple[str, dict[str, str], dict[str, Any]]:
+def _pinned(target: Target) -> tuple[yarl.URL, dict[str, str], str | None]:
     """The URL with the checked address for host, the Host header, TLS's SNI."""
     parts = urlsplit(target.url)
-    url = httpx.URL(target.url).copy_with(host=str(target.address))
-    extensions = {"sni_hostname": target.host} if parts.scheme == "https" else {}
-    return str(url), {"host": parts.netloc}, extensions
+    url = yarl.URL(target.url).with_host(str(target.address))
+    server_hostname = target.host if parts.scheme == "https" else None
+    return url, {"host": parts.netloc}, server_hostname
 
 
 async def send(
-    client: httpx.AsyncClient, message: Message, settings: Settings
+    client: aiohttp.ClientSession, message: Message, settings: Settings
 ) -> Outcome:
     """One attempt; never raises for the receiver's or the network's failures."""
     started = time.monotonic()
@@ -211,7 +217,7 @@ async def send(
             target = await resolve(
                 message.url, allow_private=settings.webhook_allow_private
             )
-            url, host, extensions = _pinned(target)
+            url, host, server_hostname = _pinned(target)
             headers = signing.headers(
                 message.secrets,
                 msg_id=message.msg_id,
@@ -222,25 +228,24 @@ async def send(
             # us buffer a large answer. A short body is read to its end all
             # the same, or the connection is closed instead of kept alive
             # (a new TCP, and TLS, handshake for every delivery).
-            async with client.stream(
-                "POST",
+            async with client.post(
                 url,
-                content=message.body,
+                data=message.body,
                 headers=headers | host,
-                extensions=extensions,
-                timeout=settings.webhook_timeout,
+                allow_redirects=False,
+                server_hostname=server_hostname,
             ) as response:
-                status = response.status_code
+                status = response.status
                 read = 0
-                async for chunk in response.aiter_raw():
+                async for chunk in response.content.iter_any():
                     read += len(chunk)
                     if read > MAX_READ:
                         break  # not worth keeping the connection for
     except UrlRefused as refused:
         error = f"refused: {refused}"
-    except (TimeoutError, httpx.TimeoutException):
+    except TimeoutError:
         error = "timed out"
-    except httpx.HTTPError as failure:
+    except aiohttp.ClientError as failure:
         error = f"{type(failure).__name__}: the request failed"
     if status is not None and not 200 <= status < 300:
         redirect = 300 <= status < 400
@@ -357,8 +362,8 @@ async def record_failure(
         )
 
 
-def client_for(context: JobContext) -> httpx.AsyncClient:
-    client: httpx.AsyncClient | None = context.resources.get(HTTP_CLIENT)
+def client_for(context: JobContext) -> aiohttp.ClientSession:
+    client: aiohttp.ClientSession | None = context.resources.get(HTTP_CLIENT)
     if client is None:  # lifecycle makes it; this covers a runner without it
         client = context.resources[HTTP_CLIENT] = new_client()
     return client

@@ -87,6 +87,6 @@ def init_app(app: Quart) -> None:
             waking.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await waking
-        await client.aclose()
+        await client.close()
 
     app.while_serving(serve)
