@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import cast
 
 from pydantic import BaseModel
-from sqlalchemy import text, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table, bindparam, insert, text, update
 
-from backend.jobs import JobContext, JobFailed, enqueue, job_kind
+from backend.jobs import JobContext, JobFailed, job_kind
 from backend.models import Job
+from backend.models.base import utcnow
 
 FAILING_ATTEMPTS = 3
 
@@ -61,7 +62,7 @@ async def always_fail(context: JobContext, payload: FailingPayload) -> None:
 class FollowUp(BaseModel):
     # What the success write does: enqueue a `noop` follow-up job (a row that
     # must exist if and only if the run's success is recorded), or fail in
-    # the database ("fail") or in Python ("raise").
+    # the database ("fail").
     write: str = "follow_up"
     # Lose the lease mid-run: another process "claims" the job meanwhile.
     lose_lease: bool = False
@@ -70,6 +71,14 @@ class FollowUp(BaseModel):
 
 
 _barriers: dict[int, asyncio.Barrier] = {}
+# The follow-up `noop` job a success write enqueues, keyed by the run.
+_FOLLOW_UP = insert(cast(Table, Job.__table__)).values(
+    kind="noop",
+    payload={},
+    max_attempts=1,
+    dedupe_key=bindparam("dedupe_key"),
+    run_at=bindparam("run_at"),
+)
 
 
 @job_kind("test_on_success", FollowUp, max_attempts=1)
@@ -83,14 +92,13 @@ async def write_on_success(context: JobContext, payload: FollowUp) -> None:
                 .values(locked_by="another-process")
             )
 
-    async def follow_up(session: AsyncSession) -> None:
-        if payload.write == "fail":
-            await session.execute(text("INSERT INTO no_such_table VALUES (1)"))
-        if payload.write == "raise":
-            raise RuntimeError("a bug in the write")
-        await enqueue(session, "noop", {}, dedupe_key=f"follow-up:{context.run.id}")
-
-    context.on_success(follow_up)
+    if payload.write == "fail":
+        context.on_success(text("INSERT INTO no_such_table VALUES (1)"), {})
+    else:
+        context.on_success(
+            _FOLLOW_UP,
+            {"dedupe_key": f"follow-up:{context.run.id}", "run_at": utcnow()},
+        )
     if payload.together:
         await _barriers.setdefault(
             payload.together, asyncio.Barrier(payload.together)

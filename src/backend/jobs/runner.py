@@ -30,11 +30,13 @@ import socket
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from backend.config import Settings
 from backend.db.database import Database
@@ -247,18 +249,25 @@ class JobRunner:
         ]
         if not writes:
             return
+        # One execution per statement, with every run's parameters (in the
+        # order the statements first appear): a round trip per statement, not
+        # per run. Keyed by identity: a statement's `==` may build SQL.
+        batches: dict[int, tuple[Executable, list[Mapping[str, Any]]]] = {}
+        for _, write in writes:
+            batch = batches.setdefault(id(write.statement), (write.statement, []))
+            batch[1].append(write.params)
         # One bad write (a bug, a row gone) must not hold back the batch's
         # successes, nor fail them again on every turn: on any error apply each
         # write on its own, dropping those that fail.
         try:
             async with session.begin_nested():
-                for _, write in writes:
-                    await write(session)
+                for statement, params in batches.values():
+                    await session.execute(statement, params)
         except Exception:  # noqa: BLE001 - see above
             for job_id, write in writes:
                 try:
                     async with session.begin_nested():
-                        await write(session)
+                        await session.execute(write.statement, write.params)
                 except Exception:
                     logger.warning(
                         "job %d's write on success failed; dropped",

@@ -31,7 +31,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.config import Settings
 from backend.db.database import Database
 from backend.jobs import JobContext, JobFailed, enqueue, enqueue_many, job_kind
-from backend.jobs.context import SuccessWrite
 from backend.jobs.registry import Backoff
 from backend.models import OrderEvent, WebhookDelivery, WebhookEndpoint
 from backend.models.base import utcnow
@@ -276,54 +275,43 @@ _LOG_ATTEMPT = insert(_DELIVERIES).from_select(
 )
 
 
-async def _log_attempt(
-    session: AsyncSession,
-    payload: DeliveryPayload,
-    *,
-    attempt: int,
-    outcome: Outcome,
-    now: datetime,
-) -> None:
-    """Add the attempt to the endpoint's log, dated `now`."""
-    await session.execute(
-        _LOG_ATTEMPT,
-        {
-            "endpoint_id": payload.endpoint_id,
-            "event_id": payload.event_id,
-            "attempt": attempt,
-            "status": "succeeded" if outcome.succeeded else "failed",
-            "response_status": outcome.response_status,
-            "error": outcome.error,
-            "duration_ms": outcome.duration_ms,
-            "created_at": now,
-        },
+def _attempt_row(
+    payload: DeliveryPayload, *, attempt: int, outcome: Outcome, now: datetime
+) -> dict[str, object]:
+    """The attempt's log row (`_LOG_ATTEMPT`'s parameters), dated `now`."""
+    return {
+        "endpoint_id": payload.endpoint_id,
+        "event_id": payload.event_id,
+        "attempt": attempt,
+        "status": "succeeded" if outcome.succeeded else "failed",
+        "response_status": outcome.response_status,
+        "error": outcome.error,
+        "duration_ms": outcome.duration_ms,
+        "created_at": now,
+    }
+
+
+_ENDPOINTS = cast(Table, WebhookEndpoint.__table__)
+# A success ends the endpoint's failure streak (Core, like `_LOG_ATTEMPT`: the
+# runner executes it once for a batch of successes).
+_END_STREAK = (
+    update(_ENDPOINTS)
+    .where(
+        _ENDPOINTS.c.id == bindparam("endpoint_id"),
+        _ENDPOINTS.c.failing_since.is_not(None),
     )
+    .values(failing_since=None)
+)
 
 
 def record_success(
-    payload: DeliveryPayload, *, attempt: int, outcome: Outcome
-) -> SuccessWrite:
-    """The write that logs a success and ends the endpoint's failure streak.
-
-    Run by the job runner in the transaction that records the job's success
-    (`JobContext.on_success`): no transaction of its own per delivery.
-    """
-
-    async def write(session: AsyncSession) -> None:
-        await _log_attempt(
-            session, payload, attempt=attempt, outcome=outcome, now=utcnow()
-        )
-        await session.execute(
-            update(WebhookEndpoint)
-            .where(
-                WebhookEndpoint.id == payload.endpoint_id,
-                WebhookEndpoint.failing_since.is_not(None),
-            )
-            .values(failing_since=None)
-            .execution_options(synchronize_session=False)
-        )
-
-    return write
+    context: JobContext, payload: DeliveryPayload, *, attempt: int, outcome: Outcome
+) -> None:
+    """Log the success and end the endpoint's failure streak, with the job's
+    recorded success (`JobContext.on_success`): no transaction of its own."""
+    row = _attempt_row(payload, attempt=attempt, outcome=outcome, now=utcnow())
+    context.on_success(_LOG_ATTEMPT, row)
+    context.on_success(_END_STREAK, {"endpoint_id": payload.endpoint_id})
 
 
 async def record_failure(
@@ -340,7 +328,8 @@ async def record_failure(
     base = update(WebhookEndpoint).execution_options(synchronize_session=False)
     async with database.session() as session:
         # The streak begins at the logged time of the attempt that began it.
-        await _log_attempt(session, payload, attempt=attempt, outcome=outcome, now=now)
+        row = _attempt_row(payload, attempt=attempt, outcome=outcome, now=now)
+        await session.execute(_LOG_ATTEMPT, row)
         await session.execute(
             base.where(endpoint, WebhookEndpoint.failing_since.is_(None)).values(
                 failing_since=now
@@ -387,7 +376,7 @@ async def deliver(context: JobContext, payload: DeliveryPayload) -> None:
     attempt = context.run.attempt
     metrics.count_delivery(outcome.succeeded)
     if outcome.succeeded:
-        context.on_success(record_success(payload, attempt=attempt, outcome=outcome))
+        record_success(context, payload, attempt=attempt, outcome=outcome)
         return
     await record_failure(
         context.database, settings, payload, attempt=attempt, outcome=outcome
