@@ -188,6 +188,15 @@ async def _copy_all(
     await connection.execute("VACUUM ANALYZE")
 
 
+async def vacuum(dsn: str) -> None:
+    """VACUUM ANALYZE, as autovacuum would after a burst of writes."""
+    connection = await asyncpg.connect(dsn)
+    try:
+        await connection.execute("VACUUM ANALYZE")
+    finally:
+        await connection.close()
+
+
 def migrate(dsn: str) -> None:
     upgrade_schema(sqlalchemy_url(dsn))
 
