@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 from quart import Quart
@@ -16,10 +17,26 @@ from backend.services import products
 from tests.support.factories import make_product
 
 
-@contextmanager
-def statements(connection: AsyncConnection) -> Iterator[list[str]]:
-    """The SQL statements run on `connection` inside the block."""
+@asynccontextmanager
+async def statements(connection: AsyncConnection) -> AsyncIterator[list[str]]:
+    """The SQL statements run on `connection` inside the block.
+
+    On PostgreSQL the catalog's reads go to asyncpg directly (`Database.read`),
+    past SQLAlchemy's events: asyncpg's own query log sees them.
+    """
     seen: list[str] = []
+    if connection.dialect.driver == "asyncpg":
+        driver: Any = (await connection.get_raw_connection()).driver_connection
+
+        def logged(record: Any) -> None:
+            seen.append(record.query)
+
+        driver.add_query_logger(logged)
+        try:
+            yield seen
+        finally:
+            driver.remove_query_logger(logged)
+        return
 
     def record(*args: object) -> None:
         seen.append(str(args[2]))
@@ -40,9 +57,9 @@ async def test_an_unfiltered_page_and_its_exact_total_take_one_statement(
     async with extensions.database(app).session() as session:
         total = await _counted(session, include_inactive=False)
         await make_product(session, is_active=False)
-        with statements(connection) as seen:
+        async with statements(connection) as seen:
             result = await products.list_products(
-                await session.connection(), page=page, per_page=2
+                extensions.database(app), page=page, per_page=2
             )
     assert len(seen) == 1
     assert result.total == total
@@ -56,9 +73,9 @@ async def test_a_filtered_page_counts_first_and_skips_the_window_past_the_end(
     async with extensions.database(app).session() as session:
         made = [await make_product(session, price_cents=500) for _ in range(3)]
         await make_product(session, price_cents=500, is_active=False)
-        with statements(connection) as seen:
+        async with statements(connection) as seen:
             result = await products.list_products(
-                await session.connection(),
+                extensions.database(app),
                 min_price_cents=500,
                 max_price_cents=500,
                 page=page,
@@ -73,7 +90,7 @@ async def test_a_filtered_page_counts_first_and_skips_the_window_past_the_end(
 async def test_list_rows_carry_the_product_columns(app: Quart) -> None:
     async with extensions.database(app).session() as session:
         product = await make_product(session, name="Only", description=None)
-        result = await products.list_products(await session.connection(), q="Only")
+        result = await products.list_products(extensions.database(app), q="Only")
     assert result.items == [
         {column.key: getattr(product, column.key) for column in products.LIST_COLUMNS}
     ]
@@ -92,7 +109,7 @@ async def test_each_sort_keeps_its_order_and_breaks_ties_by_id(
             await make_product(session, name=f"sortcase {name}", price_cents=price)
         pages = [
             await products.list_products(
-                await session.connection(),
+                extensions.database(app),
                 q="sortcase",
                 sort=sort,
                 page=page,
@@ -120,7 +137,7 @@ async def test_the_unfiltered_total_is_kept_exact_by_the_triggers(app: Quart) ->
     async def check(session: AsyncSession) -> None:
         for include_inactive in (False, True):
             page = await products.list_products(
-                await session.connection(), include_inactive=include_inactive
+                extensions.database(app), include_inactive=include_inactive
             )
             expected = await _counted(session, include_inactive=include_inactive)
             assert page.total == expected

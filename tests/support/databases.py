@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
+import weakref
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 from sqlalchemy import event
@@ -18,9 +20,22 @@ DEFAULT_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 
 
 def statements_run(*engines: AsyncEngine | None) -> list[str]:
-    """The SQL the `engines` run from now on, appended as it runs."""
+    """The SQL the `engines` run from now on, appended as it runs.
+
+    On PostgreSQL `Database.read` runs its selects on asyncpg directly, past
+    SQLAlchemy's events: asyncpg's query log, on each connection checked out,
+    sees those (and not SQLAlchemy's prepared statements, counted above).
+    """
     assert engines, "no engine given"
     statements: list[str] = []
+    logging: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    def log_driver_queries(dbapi_connection: Any, *_: object) -> None:
+        driver = dbapi_connection.driver_connection
+        if driver not in logging:
+            logging.add(driver)
+            driver.add_query_logger(lambda record: statements.append(record.query))
+
     for engine in engines:
         assert engine is not None, "the database is not connected"
         event.listen(
@@ -28,6 +43,8 @@ def statements_run(*engines: AsyncEngine | None) -> list[str]:
             "before_cursor_execute",
             lambda *args: statements.append(args[2]),
         )
+        if engine.dialect.driver == "asyncpg":
+            event.listen(engine.sync_engine, "checkout", log_driver_queries)
     return statements
 
 

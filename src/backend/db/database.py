@@ -9,7 +9,7 @@ instead of a session. Nothing here knows Quart.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from backend.config import Settings
+from backend.db.driver_reads import AnySelect, DriverReads
 from backend.db.engines import (
     SQLITE_WRITE_OPTION,
     create_engine,
@@ -39,6 +40,7 @@ class Database:
         self._read_sessions: async_sessionmaker[AsyncSession] | None = None
         self._read_engine: AsyncEngine | None = None
         self._read_bind: AsyncEngine | AsyncConnection | None = None
+        self._driver_reads: DriverReads | None = None
 
     async def connect(self) -> None:
         if self._sessions is None:  # tests may have bound a connection already
@@ -58,6 +60,8 @@ class Database:
             self._read_engine = create_sqlite_read_engine(self.settings)
             readonly = _read_only(self._read_engine, sqlite=True)
         self._read_bind = readonly
+        asyncpg = bind.dialect.driver == "asyncpg"
+        self._driver_reads = DriverReads(bind) if asyncpg else None
         self._read_sessions = async_sessionmaker(
             readonly, expire_on_commit=False, **extra
         )
@@ -99,6 +103,27 @@ class Database:
             return
         async with bind.connect() as connection:
             yield connection
+
+    async def read(
+        self, statement: AnySelect, params: Mapping[str, Any]
+    ) -> list[dict[str, Any]]:
+        """The rows of one prebuilt select, as dicts keyed by column name.
+
+        The hottest reads (a product, a catalog page) come here: on PostgreSQL
+        asyncpg runs the statement itself (`driver_reads`), in autocommit
+        like every read connection; elsewhere (and for the rare statement
+        whose results only SQLAlchemy can convert) on `read_connection`.
+        Pass a statement built once, with bind parameters, never per call.
+        """
+        reads = self._driver_reads
+        compiled = reads.compiled(statement) if reads is not None else None
+        if reads is not None and compiled is not None:
+            return await reads.fetch(compiled, params)
+        async with self.read_connection() as connection:
+            result = await connection.execute(statement, params)
+            # Plain str: SQLAlchemy's names are a str subclass orjson refuses.
+            keys = list(map(str, result.keys()))
+            return [dict(zip(keys, row, strict=True)) for row in result]
 
     @asynccontextmanager
     async def session(self, *, readonly: bool = False) -> AsyncIterator[AsyncSession]:

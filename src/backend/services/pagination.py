@@ -15,9 +15,10 @@ from math import ceil
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select, true
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import KeyedColumnElement
 
+from backend.db.database import Database
 from backend.models.base import MAX_ROW_ID
 
 T = TypeVar("T")
@@ -122,7 +123,7 @@ def _in(window: Any, column: KeyedColumnElement[Any]) -> KeyedColumnElement[Any]
 
 
 async def paginate_rows(
-    connection: AsyncConnection,
+    database: Database,
     plan: PagePlan,
     params: dict[str, Any],
     *,
@@ -131,30 +132,22 @@ async def paginate_rows(
 ) -> PageResult[dict[str, Any]]:
     """Run a `page_plan`: the page's rows as dicts, and the exact total.
 
-    Plain Core on a connection (`Database.read_connection`, or a session's
-    own), with no session's unit-of-work around statements that need none.
+    Prebuilt selects read by `Database.read`, with no session's unit of work
+    around statements that need none.
     """
     # Ids are 32-bit, so no table has more rows than MAX_ROW_ID: any larger
     # offset is past the end, and clamping it keeps the parameter in range.
     offset = min((page - 1) * per_page, MAX_ROW_ID)
     bound = {**params, "limit": per_page, "offset": offset}
     if plan.count is not None:
-        total: int = await connection.scalar(plan.count, params) or 0
+        (counted,) = await database.read(plan.count, params)
+        total: int = counted["total"]
         if offset >= total:  # past the last page: no window to read
             return PageResult([], total, page, per_page)
-        rows = await _rows(connection, plan, bound, 0)
+        rows = await database.read(plan.statement, bound)
         return PageResult(rows, total, page, per_page)
-    rows = await _rows(connection, plan, bound, 1)
+    rows = await database.read(plan.statement, bound)
     total = rows[0].pop("total")
     if offset >= total:  # the one row is the total alone
         return PageResult([], total, page, per_page)
     return PageResult(rows, total, page, per_page)
-
-
-async def _rows(
-    connection: AsyncConnection, plan: PagePlan, bound: dict[str, Any], skip: int
-) -> list[dict[str, Any]]:
-    result = await connection.execute(plan.statement, bound)
-    # Plain str: the names SQLAlchemy gives are a str subclass orjson refuses.
-    keys = ["total"] * skip + list(map(str, result.keys()))[skip:]
-    return [dict(zip(keys, row, strict=True)) for row in result.all()]

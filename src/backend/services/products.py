@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, Select, String, bindparam, or_, select
+from sqlalchemy import ColumnElement, Select, String, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.commit_hooks import mark_products_changed
+from backend.db.database import Database
 from backend.errors import Conflict, NotFound
 from backend.models import Product, ProductCount
 from backend.models.base import MAX_ROW_ID
@@ -106,7 +107,7 @@ def _maintained_total(shape: _ListShape) -> Select[Any] | None:
 
 
 async def list_products(
-    connection: AsyncConnection,
+    database: Database,
     *,
     q: str | None = None,
     min_price_cents: int | None = None,
@@ -132,7 +133,7 @@ async def list_products(
         "max_price_cents": max_price_cents,
     }
     return await paginate_rows(
-        connection, _list_plan(shape), params, page=page, per_page=per_page
+        database, _list_plan(shape), params, page=page, per_page=per_page
     )
 
 
@@ -164,17 +165,17 @@ _PRODUCT_BY_ID = select(
 
 
 async def find_product_row(
-    connection: AsyncConnection, product_id: int
-) -> RowMapping | None:
+    database: Database, product_id: int
+) -> dict[str, Any] | None:
     """The product's columns, active or not; None when there is no such product.
 
-    The cache-miss read of `GET /products/{id}`, the hottest uncached read: it
-    takes a connection rather than a session (see `Database.read_connection`).
+    The cache-miss read of `GET /products/{id}`, the hottest uncached read: no
+    session (see `Database.read`).
     """
     if product_id > MAX_ROW_ID:
         return None
-    result = await connection.execute(_PRODUCT_BY_ID, {"product_id": product_id})
-    return result.mappings().one_or_none()
+    rows = await database.read(_PRODUCT_BY_ID, {"product_id": product_id})
+    return rows[0] if rows else None
 
 
 async def _write_unique_sku(

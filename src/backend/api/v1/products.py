@@ -82,10 +82,9 @@ async def list_products(query_args: ProductQuery) -> Response:
     """List the catalog."""
     include_inactive = query_args.include_inactive and await viewer_is_admin()
     filters = query_args.model_dump(exclude={"include_inactive"})
-    async with extensions.database().read_connection() as connection:
-        page = await products.list_products(
-            connection, include_inactive=include_inactive, **filters
-        )
+    page = await products.list_products(
+        extensions.database(), include_inactive=include_inactive, **filters
+    )
     # Encoded once from the rows, not validated into models first (see there).
     return Response(
         encode_product_page(page, _currency()),
@@ -133,8 +132,7 @@ async def _product_response(product_id: int) -> ProductResponse:
 
 async def _read_product(product_id: int) -> ProductResponse:
     """The product from the database: one prebuilt select, no session."""
-    async with extensions.database().read_connection() as connection:
-        row = await products.find_product_row(connection, product_id)
+    row = await products.find_product_row(extensions.database(), product_id)
     if row is None:
         raise NotFound("No such product.")
     return encode_product(ProductOut.model_validate({**row, "currency": _currency()}))
