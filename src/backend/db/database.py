@@ -4,7 +4,8 @@ A request gets its session from `backend.db.request_scope`; websocket handlers
 and background tasks open their own short sessions with `Database.session()`
 instead; a session is never shared between tasks. A read that is one prebuilt
 Core statement and needs no unit of work may run on `Database.read_connection()`
-instead of a session. Nothing here knows Quart.
+instead of a session, or for the hottest reads through `Database.read`.
+Nothing here knows Quart.
 """
 
 from __future__ import annotations
