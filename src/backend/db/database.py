@@ -110,10 +110,11 @@ class Database:
     ) -> list[dict[str, Any]]:
         """The rows of one prebuilt select, as dicts keyed by column name.
 
-        The hottest reads (a product, a catalog page) come here: on PostgreSQL
-        asyncpg runs the statement itself (`driver_reads`), in autocommit
-        like every read connection; elsewhere (and for the rare statement
-        whose results only SQLAlchemy can convert) on `read_connection`.
+        The hottest reads (a product, a catalog page, an order, a login check)
+        come here: on PostgreSQL asyncpg runs the statement itself
+        (`driver_reads`), in autocommit like every read connection; elsewhere
+        (and for the rare statement whose results only SQLAlchemy can
+        convert) on `read_connection`.
         Pass a statement built once, with bind parameters, never per call.
         """
         reads = self._driver_reads

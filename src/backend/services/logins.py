@@ -26,9 +26,10 @@ from datetime import datetime, timedelta
 from typing import NamedTuple, cast
 
 from sqlalchemy import String, Table, bindparam, exists, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.commit_hooks import mark_logins_changed
+from backend.db.database import Database
 from backend.errors import NotAuthenticated
 from backend.models import AuthSession, RefreshToken, User
 from backend.models.base import UTCDateTime, utcnow
@@ -120,31 +121,28 @@ class TokenLogin(NamedTuple):
     session_expires_at: datetime
 
 
-async def check_token_login(
-    connection: AsyncConnection, claims: AccessClaims
-) -> TokenLogin:
+async def check_token_login(database: Database, claims: AccessClaims) -> TokenLogin:
     """The live login behind verified claims, without loading the user; or 401.
 
-    One Core read on a connection (`Database.read_connection`), no session:
-    the views that need only this read on connections too.
+    One prebuilt read (`Database.read`), no session: the views that need
+    only this read without sessions too.
     """
-    row = (
-        await connection.execute(
-            _TOKEN_LOGIN,
-            {
-                "user_id": claims.user_id,
-                "token_version": claims.token_version,
-                "session_id": claims.session_id,
-                "now": utcnow(),
-            },
-        )
-    ).one_or_none()
-    if row is None:
-        raise NotAuthenticated("The token has been revoked.")
-    login = LiveLogin(
-        claims.session_id, claims.user_id, claims.token_version, row.is_admin
+    rows = await database.read(
+        _TOKEN_LOGIN,
+        {
+            "user_id": claims.user_id,
+            "token_version": claims.token_version,
+            "session_id": claims.session_id,
+            "now": utcnow(),
+        },
     )
-    return TokenLogin(login, row.expires_at)
+    if not rows:
+        raise NotAuthenticated("The token has been revoked.")
+    (row,) = rows
+    login = LiveLogin(
+        claims.session_id, claims.user_id, claims.token_version, row["is_admin"]
+    )
+    return TokenLogin(login, row["expires_at"])
 
 
 class LiveLogin(NamedTuple):

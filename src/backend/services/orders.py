@@ -30,10 +30,11 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from backend.db.commit_hooks import mark_products_changed
+from backend.db.database import Database
 from backend.errors import Conflict, NotFound
 from backend.models import IdempotencyKey, Order, OrderItem, Product, User
 from backend.models.base import MAX_ROW_ID, utcnow
@@ -236,31 +237,27 @@ _ANY_ORDER = (
     .order_by(_ITEMS.c.id)
 )
 _OWN_ORDER = _ANY_ORDER.where(_ORDERS.c.user_id == bindparam("user_id"))
-_ORDER_WIDTH = len(_ORDER_COLUMNS)
 _ORDER_KEYS = tuple(column.name for column in _ORDER_COLUMNS)
 _ITEM_KEYS = tuple(column.name for column in _ITEM_COLUMNS)
 
 
 async def read_order(
-    connection: AsyncConnection, order_id: int, *, user_id: int, is_admin: bool
+    database: Database, order_id: int, *, user_id: int, is_admin: bool
 ) -> dict[str, Any]:
     """`get_order` as the API shows it, for a viewer known by id and role only.
 
-    One prebuilt Core statement on a connection rather than ORM objects in a
-    session (see `Database.read_connection`): the order (only the viewer's own
-    unless admin; otherwise 404, never 403) with its lines.
+    One prebuilt read (`Database.read`) rather than ORM objects in a session:
+    the order (only the viewer's own unless admin; otherwise 404, never 403)
+    with its lines, one row per line.
     """
     if order_id > MAX_ROW_ID:
         raise NotFound("No such order.")
     statement = _ANY_ORDER if is_admin else _OWN_ORDER
-    params = {"order_id": order_id, "user_id": user_id}
-    rows = (await connection.execute(statement, params)).all()
+    rows = await database.read(statement, {"order_id": order_id, "user_id": user_id})
     if not rows:
         raise NotFound("No such order.")
-    order = dict(zip(_ORDER_KEYS, rows[0][:_ORDER_WIDTH], strict=True))
-    order["items"] = [
-        dict(zip(_ITEM_KEYS, row[_ORDER_WIDTH:], strict=True)) for row in rows
-    ]
+    order = {key: rows[0][key] for key in _ORDER_KEYS}
+    order["items"] = [{key: row[key] for key in _ITEM_KEYS} for row in rows]
     return order
 
 

@@ -4,11 +4,11 @@
 `viewer_required` only establishes who is asking and in which role
 (`current_login()`), answered from this worker's login cache when it can
 (`web.login_cache`): views that read on behalf of the caller need no more.
-On a cache miss it checks on a pooled read connection, returned before the
-view runs, never on the request's session: a view that reads on
-`Database.read_connection()` as well then holds one connection at a time (a
-request holding its session's connection while it waits for a second could
-exhaust the pool under load).
+On a cache miss it checks with `Database.read`, whose connection is returned
+before the view runs, never on the request's session: a view that reads the
+same way then holds one connection at a time (a request holding its
+session's connection while it waits for a second could exhaust the pool
+under load).
 """
 
 from __future__ import annotations
@@ -56,8 +56,7 @@ async def use_access_login(token: str) -> LiveLogin:
     login = cache.lookup(claims) if cache is not None else None
     if login is None:
         ticket = cache.ticket(claims.user_id) if cache is not None else None
-        async with extensions.database().read_connection() as connection:
-            checked = await check_token_login(connection, claims)
+        checked = await check_token_login(extensions.database(), claims)
         if cache is not None and ticket is not None:
             cache.store(ticket, checked)
         login = checked.login

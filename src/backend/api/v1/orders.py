@@ -98,10 +98,12 @@ async def list_orders(query_args: OrderQuery) -> OrderPage:
 async def get_order(order_id: int) -> OrderOut:
     """Get one order (owner or admin)."""
     viewer = current_login()
-    async with extensions.database().read_connection() as connection:
-        order = await orders.read_order(
-            connection, order_id, user_id=viewer.user_id, is_admin=viewer.is_admin
-        )
+    order = await orders.read_order(
+        extensions.database(),
+        order_id,
+        user_id=viewer.user_id,
+        is_admin=viewer.is_admin,
+    )
     return OrderOut.model_validate(order)
 
 
