@@ -23,12 +23,15 @@ from backend.db.database import Database
 from backend.db.driver_reads import compile_read
 from backend.db.failures import is_database_unavailable
 from backend.models import Product
+from backend.models.base import JsonDocument
 from backend.services import products
 from tests.support.factories import make_product
 
 _BY_SKU_PREFIX = select(*products.LIST_COLUMNS).where(
     Product.sku.startswith(bindparam("prefix")), Product.price_cents >= literal(0)
 )
+# A JSON document in and out (JSONB on PostgreSQL, as order snapshots are).
+_DOCUMENT = select(bindparam("doc", type_=JsonDocument).label("doc"))
 _ONE = select(bindparam("n", type_=Integer).label("one"))
 _SLEEP = select(func.pg_sleep(bindparam("seconds", type_=Integer)).label("slept"))
 
@@ -59,7 +62,10 @@ async def test_rows_are_those_sqlalchemy_returns(
         "limit": 10,
         "offset": 0,
     }
-    statements = [(_BY_SKU_PREFIX, {"prefix": "DRV-"})]
+    statements: list[tuple[Any, dict[str, Any]]] = [
+        (_BY_SKU_PREFIX, {"prefix": "DRV-"}),
+        (_DOCUMENT, {"doc": {"a": [1, "two", None], "b": {"c": 1.5}}}),
+    ]
     for shape in _shapes():
         plan = products._list_plan(shape)
         statements.append((plan.statement, params))

@@ -152,8 +152,8 @@ class Outcome:
         return self.response_status is not None and 200 <= self.response_status < 300
 
 
-# The endpoint and the event in one round trip, on a pooled read connection:
-# a delivery is mostly waiting, and its reads should not be what it waits on.
+# The endpoint and the event in one read (`Database.read`): a delivery is
+# mostly waiting, and its reads should not be what it waits on.
 _MESSAGE = (
     select(
         WebhookEndpoint.url,
@@ -176,16 +176,15 @@ async def load_message(
     database: Database, settings: Settings, payload: DeliveryPayload
 ) -> Message | None:
     """What to send, or None when there is nothing to (endpoint gone or disabled)."""
-    async with database.read_connection() as connection:
-        found = await connection.execute(_MESSAGE, payload.model_dump())
-        row = found.first()
-    if row is None:
+    rows = await database.read(_MESSAGE, payload.model_dump())
+    if not rows:
         return None
-    body = encode_event(row).encode()
-    sealed = [row.secret]
-    expires = row.previous_secret_expires_at
-    if row.previous_secret and expires is not None and expires > utcnow():
-        sealed.append(row.previous_secret)
+    (row,) = rows
+    body = encode_event(row).encode()  # the event's columns; the rest is ignored
+    sealed = [row["secret"]]
+    expires = row["previous_secret_expires_at"]
+    if row["previous_secret"] and expires is not None and expires > utcnow():
+        sealed.append(row["previous_secret"])
     try:
         secrets = [endpoint_secrets.unseal(settings.secret_key, s) for s in sealed]
     except UnreadableSecret:
@@ -193,7 +192,7 @@ async def load_message(
             "The endpoint's secret cannot be read (was SECRET_KEY changed?): "
             "rotate it, then retry."
         ) from None
-    return Message(row.url, secrets, signing.message_id(row.id), body)
+    return Message(row["url"], secrets, signing.message_id(row["id"]), body)
 
 
 def _pinned(target: Target) -> tuple[yarl.URL, dict[str, str], str | None]:
