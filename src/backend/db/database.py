@@ -90,11 +90,12 @@ class Database:
     async def read_connection(self) -> AsyncIterator[AsyncConnection]:
         """A pooled connection where read-only sessions run, for Core reads.
 
-        For the hottest reads (a cache miss of `GET /products/{id}`): a session
-        costs more CPU than the statement it runs (its transaction bookkeeping,
-        the ORM execute path, commit and close, about a third of an uncached
-        read). On PostgreSQL this connection is in autocommit; on SQLite it
-        reads in a deferred transaction, rolled back on return.
+        For reads that need no unit of work: a session costs more CPU than
+        the statement it runs (its transaction bookkeeping, the ORM execute
+        path, commit and close). `read` runs here on SQLite; the event bus
+        reads its Core rows here. On PostgreSQL this connection is in
+        autocommit; on SQLite it reads in a deferred transaction, rolled back
+        on return.
         """
         bind = self._read_bind
         if bind is None:
