@@ -115,12 +115,11 @@ class Database:
         come here: on PostgreSQL asyncpg runs the statement itself
         (`driver_reads`), in autocommit like every read connection; elsewhere
         (and for the rare statement whose results only SQLAlchemy can
-        convert) on `read_connection`.
-        Pass a statement built once, with bind parameters, never per call.
+        convert) on `read_connection`. Pass a statement built once, with bind
+        parameters, never per call.
         """
         reads = self._driver_reads
-        compiled = reads.compiled(statement) if reads is not None else None
-        if reads is not None and compiled is not None:
+        if reads is not None and (compiled := reads.compiled(statement)) is not None:
             return await reads.fetch(compiled, params)
         async with self.read_connection() as connection:
             result = await connection.execute(statement, params)
