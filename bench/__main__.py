@@ -78,7 +78,7 @@ def _run(dsn: str, workdir: Path, args: argparse.Namespace) -> list[Row]:
     try:
         return runner.run(args.chosen)
     finally:
-        runner.stop()
+        runner.stop_all()
 
 
 def step(what: str, action: Callable[[], object]) -> None:

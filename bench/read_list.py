@@ -2,24 +2,27 @@
 
 Three variants of a random page (1..50) of 20 active products
 (bench/lua/read_list.lua): `plain`, `filter` (a price range) and `sort`, each
-at 64 and 256 connections. Each is measured three times in one run, one server
-after the other, each warmed up first: the ceiling (bench/ceiling_list.py on
-the service's Hypercorn configuration), the seed (bench/seed_flask_app.py under
-Gunicorn) and the service. The service's rows carry the targets: at least 0.7x
+at 64 and 256 connections, against three servers running side by side, each
+warmed up first: the ceiling (bench/ceiling_list.py on the service's Hypercorn
+configuration), the seed (bench/seed_flask_app.py under Gunicorn) and the
+service. The ceiling and the seed run in halves around the service's run
+(`scenarios.bracketed`). The service's rows carry the targets: at least 0.7x
 its ceiling with p99 within 4x p50, and at least twice the seed's throughput
 with a lower p99.
 """
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from bench.report import Row
-from bench.scenarios import Plan, warm_up, wrk_row
-from bench.server import PROJECT_ROOT, Server, wait_until_serving
+from bench.scenarios import Plan, bracketed, warm_up
+from bench.server import PORT, PROJECT_ROOT, Server, wait_until_serving
 from bench.wrk import LoadResult
 
 SCRIPT = "read_list.lua"
@@ -35,43 +38,35 @@ SEED_MIN = 2.0
 SEED_WORKERS = 2
 SEED_THREADS = 4
 
-Loads = dict[tuple[str, int], LoadResult]
 
-
-def measure(base: str, plan: Plan, label: str) -> tuple[list[Row], Loads]:
-    """Every variant at every connection count against the server at `base`."""
+def measure(service: str, ceiling: str, seed: str, plan: Plan) -> list[Row]:
+    """Every variant at every connection count: the baselines' rows, the service's."""
     rows: list[Row] = []
-    loads: Loads = {}
     for variant in VARIANTS:
         args = {"variant": variant}
-        warm_up(base, SCRIPT, plan, args)
+        for base in (ceiling, seed, service):
+            warm_up(base, SCRIPT, plan, args)
         for conns in CONNS:
-            row, load = wrk_row(f"{label} {variant}", base, SCRIPT, conns, plan, args)
-            rows.append(row)
-            loads[variant, conns] = load
-    return rows, loads
-
-
-def service_rows(service: Loads, ceiling: Loads, seed: Loads) -> list[Row]:
-    """Per variant and connection count: against the ceiling, against the seed."""
-    rows: list[Row] = []
-    for variant in VARIANTS:
-        for conns in CONNS:
-            load = service[variant, conns]
-            rows.append(
-                against_ceiling(variant, conns, load, ceiling.get((variant, conns)))
+            load, (ceiling_load, seed_load) = bracketed(
+                service, [ceiling, seed], SCRIPT, conns, plan, args
             )
-            if (variant, conns) in seed:
-                rows.append(against_seed(variant, conns, load, seed[variant, conns]))
+            rows += [
+                Row.from_load(
+                    f"ceiling: raw ASGI+asyncpg list {variant}", conns, ceiling_load
+                ),
+                Row.from_load(f"seed Flask+Gunicorn {variant}", conns, seed_load),
+                against_ceiling(variant, conns, load, ceiling_load),
+                against_seed(variant, conns, load, seed_load),
+            ]
     return rows
 
 
 def against_ceiling(
-    variant: str, conns: int, load: LoadResult, ceiling: LoadResult | None
+    variant: str, conns: int, load: LoadResult, ceiling: LoadResult
 ) -> Row:
     row = Row.from_load(f"read-list {variant}", conns, load)
     row.target = f">={CEILING_MIN}x ceiling, p99<=4x p50"
-    row.ratio = load.rps / ceiling.rps if ceiling and ceiling.rps else None
+    row.ratio = load.rps / ceiling.rps if ceiling.rps else None
     row.passed = (
         row.ratio is not None
         and row.ratio >= CEILING_MIN
@@ -135,13 +130,12 @@ class SeedServer(Server):
         )
 
 
-def run_seed(
-    env: dict[str, str], log_path: Path, plan: Plan
-) -> tuple[list[Row], Loads]:
-    """Start the seed, measure every variant, stop it."""
-    server = SeedServer("seed_flask_app:app", env, log_path)
+@contextlib.contextmanager
+def seed_running(env: dict[str, str], log_path: Path) -> Iterator[str]:
+    """The seed, serving beside the service for as long as the block runs."""
+    server = SeedServer("seed_flask_app:app", env, log_path, port=PORT + 2)
     server.start()
     try:
-        return measure(server.url, plan, "seed Flask+Gunicorn")
+        yield server.url
     finally:
         server.stop()

@@ -14,7 +14,7 @@ from bench.fanout import fan_out, sse_fan_out
 from bench.pgbench import run_pgbench
 from bench.report import Row
 from bench.scenarios import Files, Plan
-from bench.server import Server, Worker, service_env
+from bench.server import PORT, Server, Worker, service_env
 from bench.webhooks import webhooks
 from bench.wrk import LoadResult
 
@@ -33,6 +33,8 @@ SCENARIOS = (
     "jobs",
     "read-order",
 )
+# Their targets are ratios to the ceiling app (bench/ceiling_app.py).
+RATIO_SCENARIOS = ("read-one", "read-one-cold", "read-list", "read-order")
 ORDER_CONNS = 64
 READ_CONNS = (64, 256)
 FANOUT_COUNTS = (1_000, 10_000)
@@ -51,9 +53,8 @@ class Runner:
         self.data: dataset.Dataset | None = None
         self.server: Server | None = None
         self.rows: list[Row] = []
-        # read-list's baselines, measured before the service starts.
-        self.list_ceiling: read_list.Loads = {}
-        self.list_seed: read_list.Loads = {}
+        # The ceiling app, serving beside the service while ratios are measured.
+        self.ceiling_server: Server | None = None
 
     def seed(self) -> None:
         settings = Settings(
@@ -89,13 +90,29 @@ class Runner:
             self.server.stop()
             self.server = None
 
+    def stop_all(self) -> None:
+        self.stop()
+        if self.ceiling_server is not None:
+            self.ceiling_server.stop()
+            self.ceiling_server = None
+
     def run(self, chosen: list[str]) -> list[Row]:
-        ceilings = self._ceilings(chosen)
+        order_ceiling = self._order_ceiling(chosen)
+        if set(RATIO_SCENARIOS) & set(chosen):
+            # Beside the service on a port of its own, idle until measured:
+            # each ceiling runs right around its service's run.
+            self.ceiling_server = Server(
+                "bench.ceiling_app:app",
+                self.env,
+                self.workdir / "ceiling.log",
+                port=PORT + 1,
+            )
+            self.ceiling_server.start(health_path="/api/v1/products/1")
         server = self._start("backend.asgi:app", "/health")
         print(f"service up on {server.url}; workers=2, APP_ENV=production", flush=True)
         for name in chosen:
             if name != "jobs":
-                self._guard(name, partial(self._scenario, name, ceilings))
+                self._guard(name, partial(self._scenario, name, order_ceiling))
         if "jobs" in chosen:  # last: it replaces the service with bench.jobs_app
             self._guard("jobs", self._jobs)
         return self.rows
@@ -113,40 +130,22 @@ class Runner:
             traceback.print_exc()
             self.rows.append(Row(name, 0, target=f"did not run: {error}", passed=False))
 
-    def _ceilings(self, chosen: list[str]) -> dict[str, LoadResult]:
-        ceilings: dict[str, LoadResult] = {}
-        if "place-order" in chosen:
-            # First: its thousands of orders rewrite every product row, and
-            # until a VACUUM the list's counts (index-only scans) visit the
-            # heap for each row, 4x slower. Vacuumed after it, as autovacuum
-            # would be, the tables are read alike by every later ceiling and
-            # by the service.
-            load = run_pgbench(self.dsn, clients=ORDER_CONNS, seconds=self.plan.seconds)
-            ceilings["place-order"] = load
-            self.rows.append(
-                Row.from_load("ceiling: pgbench order txn", ORDER_CONNS, load)
-            )
-            asyncio.run(dataset.vacuum(self.dsn))
-        if {"read-one", "read-one-cold"} & set(chosen):
-            server = self._start("bench.ceiling_app:app", "/api/v1/products/1")
-            scenarios.warm_up(server.url, "read_one.lua", self.plan)
-            for conns in READ_CONNS:
-                row, ceilings[f"read-one-{conns}"] = scenarios.wrk_row(
-                    "ceiling: raw ASGI+asyncpg",
-                    server.url,
-                    "read_one.lua",
-                    conns,
-                    self.plan,
-                )
-                self.rows.append(row)
-            self.stop()
-        if "read-order" in chosen:
-            ceilings.update(self._read_order_ceilings())
-        if "read-list" in chosen:
-            self._read_list_baselines()
-        return ceilings
+    def _order_ceiling(self, chosen: list[str]) -> LoadResult | None:
+        """pgbench's order transaction, before anything else runs.
 
-    def _scenario(self, name: str, ceilings: dict[str, LoadResult]) -> None:
+        First: its thousands of orders rewrite every product row, and until a
+        VACUUM the list's counts (index-only scans) visit the heap for each
+        row, 4x slower. Vacuumed after it, as autovacuum would be, the tables
+        are read alike by every later ceiling and by the service.
+        """
+        if "place-order" not in chosen:
+            return None
+        load = run_pgbench(self.dsn, clients=ORDER_CONNS, seconds=self.plan.seconds)
+        self.rows.append(Row.from_load("ceiling: pgbench order txn", ORDER_CONNS, load))
+        asyncio.run(dataset.vacuum(self.dsn))
+        return load
+
+    def _scenario(self, name: str, order_ceiling: LoadResult | None) -> None:
         # The current server: a scenario before this one may have restarted it.
         server = self.server
         assert server is not None
@@ -172,21 +171,18 @@ class Runner:
             self.rows.append(Row(name, 0, target=f"skipped: {missing}", passed=False))
             return
         if name == "read-one":
+            ceiling = self._ceiling("read_one.lua", "ceiling: raw ASGI+asyncpg")
             scenarios.warm_up(base, "read_one.lua", plan)
             for conns in READ_CONNS:
-                ceiling = ceilings.get(f"read-one-{conns}")
-                self.rows.append(scenarios.read_one(base, conns, plan, ceiling))
+                self.rows.extend(scenarios.read_one(base, ceiling, conns, plan))
         elif name == "read-one-cold":
-            self._read_one_cold(ceilings)
+            self._read_one_cold()
         elif name == "read-list":
-            _, loads = read_list.measure(base, plan, "read-list")
-            self.rows.extend(
-                read_list.service_rows(loads, self.list_ceiling, self.list_seed)
-            )
+            self._read_list(base)
         elif name == "many-clients":
             self.rows.append(scenarios.many_clients(base, plan))
         elif name == "place-order":
-            self._place_order(base, ceilings.get("place-order"))
+            self._place_order(base, order_ceiling)
         elif name == "login-storm":
             self.rows.extend(scenarios.login_storm(base, plan, self.files))
         elif name == "webhooks":
@@ -194,7 +190,7 @@ class Runner:
         elif name == "metrics":
             self._metrics_cost()
         elif name == "read-order":
-            self._read_order(base, ceilings)
+            self._read_order(base)
         elif name == "fan-out":
             for count in FANOUT_COUNTS:
                 self.rows.append(
@@ -250,14 +246,25 @@ class Runner:
             worker.stop()
         self._start("backend.asgi:app", "/health")
 
+    def _ceiling(
+        self, script: str, label: str, args: dict[str, str] | None = None
+    ) -> scenarios.Ceiling:
+        """The ceiling server, warmed up on `script`, to bracket a service's runs."""
+        assert self.ceiling_server is not None
+        url = self.ceiling_server.url
+        scenarios.warm_up(url, script, self.plan, args)
+        return scenarios.Ceiling(url, script, label)
+
     # --- read-one-cold (issue 21) -------------------------------------------
-    def _read_one_cold(self, ceilings: dict[str, LoadResult]) -> None:
+    def _read_one_cold(self) -> None:
         """read-one from a freshly started service, then with no product cache.
 
         Each variant gets a new server and only `COLD_WARMUP_S` of load before
         it is measured, so the rows show the cache-miss path, not the cache.
-        The default service is started again afterwards for what follows.
+        The ceiling warms up first, before the server starts. The default
+        service is started again afterwards for what follows.
         """
+        ceiling = self._ceiling("read_one.lua", "ceiling: raw ASGI+asyncpg")
         variants = (
             ("read-one-cold", self.env),
             ("read-one-cold, no cache", {**self.env, "PRODUCT_CACHE_SIZE": "0"}),
@@ -266,10 +273,9 @@ class Runner:
             server = self._start("backend.asgi:app", "/health", env)
             scenarios.cold_warm_up(server.url)
             for conns in READ_CONNS:
-                ceiling = ceilings.get(f"read-one-{conns}")
-                self.rows.append(
+                self.rows.extend(
                     scenarios.read_one_cold(
-                        server.url, conns, self.plan, ceiling, scenario=label
+                        server.url, ceiling, conns, self.plan, scenario=label
                     )
                 )
         self._start("backend.asgi:app", "/health")
@@ -291,18 +297,13 @@ class Runner:
             )
         )
 
-    # --- read-list: its ceiling and the seed Flask app (bench/read_list.py) ---
-    def _read_list_baselines(self) -> None:
-        server = self._start("bench.ceiling_app:app", "/api/v1/products/1")
-        rows, self.list_ceiling = read_list.measure(
-            server.url, self.plan, "ceiling: raw ASGI+asyncpg list"
-        )
-        self.rows.extend(rows)
-        self.stop()
-        rows, self.list_seed = read_list.run_seed(
-            self.env, self.workdir / "seed.log", self.plan
-        )
-        self.rows.extend(rows)
+    # --- read-list: against its ceiling and the seed Flask app (read_list.py) --
+    def _read_list(self, base: str) -> None:
+        assert self.ceiling_server is not None
+        with read_list.seed_running(self.env, self.workdir / "seed.log") as seed:
+            self.rows.extend(
+                read_list.measure(base, self.ceiling_server.url, seed, self.plan)
+            )
 
     def _metrics_cost(self) -> None:
         """read-one with metrics on and off, alternating; then the service again.
@@ -356,28 +357,13 @@ class Runner:
         ]
         self.order_pairs = self._write("order_pairs.txt", lines)
 
-    def _read_order_ceilings(self) -> dict[str, LoadResult]:
-        ceilings: dict[str, LoadResult] = {}
+    def _read_order(self, base: str) -> None:
         args = {"pairs": str(self.order_pairs)}
-        server = self._start("bench.ceiling_app:app", "/api/v1/products/1")
-        scenarios.warm_up(server.url, "read_order.lua", self.plan, args)
-        for conns in READ_CONNS:
-            row, ceilings[f"read-order-{conns}"] = scenarios.wrk_row(
-                "ceiling: read-order raw ASGI+asyncpg",
-                server.url,
-                "read_order.lua",
-                conns,
-                self.plan,
-                args,
-            )
-            self.rows.append(row)
-        self.stop()
-        return ceilings
-
-    def _read_order(self, base: str, ceilings: dict[str, LoadResult]) -> None:
-        args = {"pairs": str(self.order_pairs)}
+        ceiling = self._ceiling(
+            "read_order.lua", "ceiling: read-order raw ASGI+asyncpg", args
+        )
         scenarios.warm_up(base, "read_order.lua", self.plan, args)
         for conns in READ_CONNS:
-            ceiling = ceilings.get(f"read-order-{conns}")
-            row = scenarios.read_order(base, conns, self.plan, args, ceiling)
-            self.rows.append(row)
+            self.rows.extend(
+                scenarios.read_order(base, ceiling, conns, self.plan, args)
+            )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import httpx
 
 from bench.report import Row
 from bench.stats import percentile
-from bench.wrk import LoadResult, run_wrk
+from bench.wrk import LoadResult, pooled, run_wrk
 
 LOGIN_STORM_CONNS = 50
 PROBE_INTERVAL_S = 0.005
@@ -111,25 +112,79 @@ def warm_up(
     print(f"  warmed up in {spent:.0f} s", flush=True)
 
 
-def read_one(base: str, conns: int, plan: Plan, ceiling: LoadResult | None) -> Row:
-    row, load = wrk_row("read-one", base, "read_one.lua", conns, plan)
-    ratio_target(row, load, ceiling, minimum=0.8)
+@dataclass(frozen=True)
+class Ceiling:
+    """A ceiling server (bench/ceiling_app.py) and what it is measured with."""
+
+    url: str
+    script: str
+    label: str
+
+
+def bracketed(
+    service: str,
+    baselines: Sequence[str],
+    script: str,
+    conns: int,
+    plan: Plan,
+    args: dict[str, str] | None = None,
+) -> tuple[LoadResult, list[LoadResult]]:
+    """The service's run, and each baseline's (a ceiling, the seed) around it.
+
+    Each baseline runs half of `plan.seconds` right before the service's run
+    and half right after, in mirrored order (ceiling, seed, service, seed,
+    ceiling), and its halves are pooled (A-B-A). A shared host whose speed
+    drifts by a quarter within minutes then moves both sides of a ratio
+    alike; measured minutes apart, the drift alone passed or failed a target.
+    """
+
+    def run(base: str, seconds: float) -> LoadResult:
+        return run_wrk(base, script, connections=conns, seconds=seconds, args=args)
+
+    half = plan.seconds / 2
+    before = [run(base, half) for base in baselines]
+    load = run(service, plan.seconds)
+    after = [run(base, half) for base in reversed(baselines)][::-1]
+    return load, [pooled(pair) for pair in zip(before, after, strict=True)]
+
+
+def against_ceiling(
+    scenario: str,
+    base: str,
+    ceiling: Ceiling,
+    conns: int,
+    plan: Plan,
+    *,
+    minimum: float,
+    args: dict[str, str] | None = None,
+) -> tuple[Row, Row]:
+    """The ceiling's row and the service's, its ratio to the ceiling the target."""
+    load, (ceiling_load,) = bracketed(
+        base, [ceiling.url], ceiling.script, conns, plan, args
+    )
+    row = Row.from_load(scenario, conns, load)
+    ratio_target(row, load, ceiling_load, minimum=minimum)
+    return Row.from_load(ceiling.label, conns, ceiling_load), row
+
+
+def read_one(base: str, ceiling: Ceiling, conns: int, plan: Plan) -> list[Row]:
+    ceiling_row, row = against_ceiling(
+        "read-one", base, ceiling, conns, plan, minimum=0.8
+    )
     if conns >= 256:
         tail_target(row, extra_ok=bool(row.passed))
-    return row
+    return [ceiling_row, row]
 
 
 def read_order(
-    base: str,
-    conns: int,
-    plan: Plan,
-    args: dict[str, str],
-    ceiling: LoadResult | None,
-) -> Row:
+    base: str, ceiling: Ceiling, conns: int, plan: Plan, args: dict[str, str]
+) -> list[Row]:
     """Authenticated GET of the caller's own order (issue 21: >= 0.7x ceiling)."""
-    row, load = wrk_row("read-order", base, "read_order.lua", conns, plan, args)
-    ratio_target(row, load, ceiling, minimum=0.7)
-    return row
+    return list(
+        against_ceiling(
+            "read-order", base, ceiling, conns, plan, minimum=0.7, args=args
+        )
+    )
 
 
 # --- read-one-cold (issue 21) -----------------------------------------------
@@ -146,11 +201,11 @@ def cold_warm_up(base: str) -> None:
 
 
 def read_one_cold(
-    base: str, conns: int, plan: Plan, ceiling: LoadResult | None, *, scenario: str
-) -> Row:
-    row, load = wrk_row(scenario, base, "read_one.lua", conns, plan)
-    ratio_target(row, load, ceiling, minimum=COLD_MIN_RATIO)
-    return row
+    base: str, ceiling: Ceiling, conns: int, plan: Plan, *, scenario: str
+) -> list[Row]:
+    return list(
+        against_ceiling(scenario, base, ceiling, conns, plan, minimum=COLD_MIN_RATIO)
+    )
 
 
 # -----------------------------------------------------------------------------
@@ -315,22 +370,5 @@ def login_storm_rows(
             "round_ratios": ratios,
         },
     )
-    storm = Row.from_load("login-storm logins", LOGIN_STORM_CONNS, _merged(logins))
+    storm = Row.from_load("login-storm logins", LOGIN_STORM_CONNS, pooled(logins))
     return [storm, probe]
-
-
-def _merged(loads: list[LoadResult]) -> LoadResult:
-    """Rounds of one load as one: counts summed, each percentile the rounds' median."""
-    return LoadResult(
-        requests=sum(load.requests for load in loads),
-        seconds=sum(load.seconds for load in loads),
-        p50_ms=statistics.median(load.p50_ms for load in loads),
-        p90_ms=statistics.median(load.p90_ms for load in loads),
-        p99_ms=statistics.median(load.p99_ms for load in loads),
-        max_ms=max(load.max_ms for load in loads),
-        errors=sum(load.errors for load in loads),
-        error_detail={
-            kind: sum(load.error_detail.get(kind, 0) for load in loads)
-            for kind in {kind for load in loads for kind in load.error_detail}
-        },
-    )

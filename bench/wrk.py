@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +31,34 @@ class LoadResult:
     @property
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
+
+
+def pooled(loads: Sequence[LoadResult]) -> LoadResult:
+    """Several runs against one server as one: throughput over their summed time.
+
+    Their percentiles cannot be merged exactly from summaries: p50 and p90 are
+    the runs' averages weighted by requests, p99 and max the worst run's (a
+    pooled row never shows a better tail than one of its runs had).
+    """
+    requests = sum(load.requests for load in loads)
+
+    def weighted(values: Sequence[float]) -> float:
+        pairs = zip(values, loads, strict=True)
+        return sum(v * load.requests for v, load in pairs) / requests if requests else 0
+
+    errors: Counter[str] = Counter()
+    for load in loads:
+        errors.update(load.error_detail)
+    return LoadResult(
+        requests=requests,
+        seconds=sum(load.seconds for load in loads),
+        p50_ms=weighted([load.p50_ms for load in loads]),
+        p90_ms=weighted([load.p90_ms for load in loads]),
+        p99_ms=max(load.p99_ms for load in loads),
+        max_ms=max(load.max_ms for load in loads),
+        errors=sum(load.errors for load in loads),
+        error_detail=dict(errors),
+    )
 
 
 def parse_wrk_output(text: str) -> LoadResult:
