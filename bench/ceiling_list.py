@@ -16,6 +16,8 @@ from urllib.parse import parse_qsl
 
 import orjson
 
+from backend.services.products import price_range_bounds
+
 _NAMES = (
     "id",
     "sku",
@@ -42,10 +44,38 @@ ORDERS = {
 _JSON = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
 
 
-def list_statements(query: dict[str, str]) -> tuple[str | None, str, list[Any]]:
+def _price_counts(query: dict[str, str]) -> tuple[str, list[Any]]:
+    """The count of a price range: whole price buckets summed, both ends counted."""
+    low, high = query.get("min_price_cents"), query.get("max_price_cents")
+    bounds = price_range_bounds(
+        None if low is None else int(low), None if high is None else int(high)
+    )
+
+    def counted(name: str, first: int) -> str:
+        return (
+            f"(SELECT count(*) AS {name} \nFROM product \n"
+            f"WHERE product.price_cents >= ${first}::INTEGER"
+            f" AND product.price_cents <= ${first + 1}::INTEGER"
+            " AND product.is_active IS true)"
+        )
+
+    sql = (
+        "SELECT (SELECT coalesce(sum(product_price_bucket.active), 0) AS coalesce_1"
+        " \nFROM product_price_bucket \n"
+        "WHERE product_price_bucket.bucket >= $1::INTEGER"
+        " AND product_price_bucket.bucket < $2::INTEGER)"
+        f" + {counted('count_1', 3)} + {counted('count_2', 5)} AS total"
+    )
+    names = ("whole_from", "whole_to", "low_from", "low_to", "high_from", "high_to")
+    return sql, [bounds[name] for name in names]
+
+
+def list_statements(
+    query: dict[str, str],
+) -> tuple[tuple[str, list[Any]] | None, str, list[Any]]:
     """The service's statements for these price filters and sort: the count
-    (None when the total is joined into the page), the page, and the leading
-    arguments (LIMIT and OFFSET follow them)."""
+    and its arguments (None when the total is joined into the page), the page,
+    and the page's leading arguments (LIMIT and OFFSET follow them)."""
     conditions, args = [], []
     for name, operator in (("min_price_cents", ">="), ("max_price_cents", "<=")):
         if name in query:
@@ -60,13 +90,12 @@ def list_statements(query: dict[str, str]) -> tuple[str | None, str, list[Any]]:
         inner += ", product.id ASC"
         outer += ', "window".id ASC'
     if args:  # filtered: the rows are counted, then the window is read
-        count = f"SELECT count(*) AS total \nFROM product \nWHERE {where}"
         limit = len(args) + 1
         window = (
             f"SELECT {_PLAIN} \nFROM product \nWHERE {where} ORDER BY {inner} \n"
             f" LIMIT ${limit}::INTEGER OFFSET ${limit + 1}::INTEGER"
         )
-        return count, window, args
+        return _price_counts(query), window, args
     args.append(1)  # unfiltered: the trigger-kept counter, joined to the window
     total = (
         "SELECT product_count.active AS total \nFROM product_count \n"
@@ -92,7 +121,8 @@ async def list_page(pool: Any, query_string: bytes) -> bytes:
             rows = await connection.fetch(sql, *args, per_page, offset)
             total, skip = rows[0][0], 1
         else:
-            total, skip = await connection.fetchval(count, *args), 0
+            count_sql, count_args = count
+            total, skip = await connection.fetchval(count_sql, *count_args), 0
             rows = (
                 await connection.fetch(sql, *args, per_page, offset)
                 if offset < total

@@ -12,7 +12,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from backend import extensions
-from backend.models import Product
+from backend.models import PRICE_BUCKET_CENTS, Product
 from backend.services import products
 from tests.support.factories import make_product
 
@@ -155,3 +155,98 @@ async def test_the_unfiltered_total_is_kept_exact_by_the_triggers(app: Quart) ->
         await session.delete(made[2])
         await session.flush()
         await check(session)
+
+
+# Prices on and around the edges of price buckets, and far apart.
+EDGE_PRICES = (0, 1, 999, 1000, 1001, 1999, 2000, 2500, 7999, 8000, 99_999, 10**8)
+RANGES = (
+    (None, None),
+    (0, None),
+    (None, 999),
+    (None, 1000),
+    (1, 1999),
+    (999, 1000),
+    (1000, 1999),
+    (1000, 2000),
+    (1001, 7999),
+    (500, 8500),
+    (2500, 2500),
+    (3000, 2000),  # empty: min above max
+    (8000, None),
+    (0, 10**8 + 1),
+)
+PRICE_FILTERS = [bounds for bounds in RANGES if bounds != (None, None)]
+
+
+async def _counted_range(
+    session: AsyncSession, low: int | None, high: int | None, *, include_inactive: bool
+) -> int:
+    statement = select(func.count()).select_from(Product)
+    if low is not None:
+        statement = statement.where(Product.price_cents >= low)
+    if high is not None:
+        statement = statement.where(Product.price_cents <= high)
+    if not include_inactive:
+        statement = statement.where(Product.is_active.is_(True))
+    return await session.scalar(statement) or 0
+
+
+async def test_price_range_totals_are_kept_exact_by_the_bucket_triggers(
+    app: Quart,
+) -> None:
+    async def check(session: AsyncSession) -> None:
+        for low, high in PRICE_FILTERS:
+            for include_inactive in (False, True):
+                page = await products.list_products(
+                    extensions.database(app),
+                    min_price_cents=low,
+                    max_price_cents=high,
+                    include_inactive=include_inactive,
+                )
+                expected = await _counted_range(
+                    session, low, high, include_inactive=include_inactive
+                )
+                assert page.total == expected, (low, high, include_inactive)
+
+    async with extensions.database(app).session() as session:
+        made = [
+            await make_product(session, price_cents=price, is_active=n % 3 != 0)
+            for n, price in enumerate(EDGE_PRICES * 2)
+        ]
+        await check(session)
+        made[0].price_cents = 1999  # across buckets
+        made[1].is_active = not made[1].is_active
+        made[2].price_cents, made[2].is_active = 8000, False  # both at once
+        made[3].stock = 0  # neither: no bucket moves
+        made[4].name = "renamed"
+        await session.flush()
+        await check(session)
+        for product in made[5:9]:
+            await session.delete(product)
+        await session.flush()
+        await check(session)
+
+
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [(low, high) for low, high in RANGES if (low, high) != (None, None)],
+)
+def test_price_range_bounds_split_a_range_into_whole_buckets_and_two_ends(
+    low: int | None, high: int | None
+) -> None:
+    bounds = products.price_range_bounds(low, high)
+    width = PRICE_BUCKET_CENTS
+    first = 0 if low is None else low
+    last = 10**8 if high is None else high
+    whole = range(bounds["whole_from"] * width, bounds["whole_to"] * width)
+    low_end = range(bounds["low_from"], bounds["low_to"] + 1)
+    high_end = range(bounds["high_from"], bounds["high_to"] + 1)
+    # Every price of the range is counted once, by exactly one of the parts.
+    for price in {*EDGE_PRICES, first, last, first - 1, last + 1}:
+        parts = sum(price in part for part in (whole, low_end, high_end))
+        assert parts == (1 if first <= price <= last else 0), price
+    # And the ends are short: at most a bucket's width each, but for a range
+    # inside one bucket or two.
+    if bounds["whole_to"] > bounds["whole_from"]:
+        assert len(low_end) < width
+        assert len(high_end) < width

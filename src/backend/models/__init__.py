@@ -10,7 +10,12 @@ from backend.models.job import JOB_STATES, Job, RetentionMark
 from backend.models.mfa import RecoveryCode, TotpCredential
 from backend.models.order import ORDER_STATUSES, IdempotencyKey, Order, OrderItem
 from backend.models.order_event import OrderEvent
-from backend.models.product import Product, ProductCount
+from backend.models.product import (
+    PRICE_BUCKET_CENTS,
+    Product,
+    ProductCount,
+    ProductPriceBucket,
+)
 from backend.models.user import AuthSession, RefreshToken, User
 from backend.models.webhook import DELIVERY_STATUSES, WebhookDelivery, WebhookEndpoint
 
@@ -19,6 +24,7 @@ __all__ = [
     "DELIVERY_STATUSES",
     "JOB_STATES",
     "ORDER_STATUSES",
+    "PRICE_BUCKET_CENTS",
     "AccountToken",
     "AuthSession",
     "Base",
@@ -29,6 +35,7 @@ __all__ = [
     "OrderItem",
     "Product",
     "ProductCount",
+    "ProductPriceBucket",
     "RecoveryCode",
     "RefreshToken",
     "RetentionMark",

@@ -46,3 +46,24 @@ class ProductCount(Base):
     total: Mapped[int]
 
     __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+
+# The width of a price bucket, in cents (migration 0011's triggers divide by it).
+PRICE_BUCKET_CENTS = 1_000
+
+
+class ProductPriceBucket(Base):
+    """How many products, and active ones, are priced within one bucket.
+
+    Bucket `b` holds the prices `b * PRICE_BUCKET_CENTS` to `(b + 1) *
+    PRICE_BUCKET_CENTS - 1`. Kept by triggers on `product` (migration 0011),
+    in the writer's own transaction, like `ProductCount`: the catalog list
+    filtered by a price range sums the buckets that lie wholly inside it and
+    counts only the products of the two partial buckets at its ends.
+    """
+
+    __tablename__ = "product_price_bucket"
+
+    bucket: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    active: Mapped[int]
+    total: Mapped[int]

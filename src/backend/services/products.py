@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, bindparam, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.commit_hooks import mark_products_changed
 from backend.db.database import Database
 from backend.errors import Conflict, NotFound
-from backend.models import Product, ProductCount
+from backend.models import (
+    PRICE_BUCKET_CENTS,
+    Product,
+    ProductCount,
+    ProductPriceBucket,
+)
 from backend.models.base import MAX_ROW_ID
+from backend.schemas.product import MAX_PRICE_CENTS
 from backend.services.pagination import (
     PagePlan,
     PageResult,
@@ -90,7 +105,10 @@ def _list_plan(shape: _ListShape) -> PagePlan:
     if not shape.include_inactive:
         conditions.append(_COLUMN.is_active.is_(True))
     filtered: Select[Any] = select(*LIST_COLUMNS).where(*conditions)
-    return page_plan(filtered, _SORTS[shape.sort], total=_maintained_total(shape))
+    plan = page_plan(filtered, _SORTS[shape.sort], total=_maintained_total(shape))
+    if _by_price_only(shape):
+        return replace(plan, count=_price_range_total(shape.include_inactive))
+    return plan
 
 
 def _maintained_total(shape: _ListShape) -> Select[Any] | None:
@@ -104,6 +122,70 @@ def _maintained_total(shape: _ListShape) -> Select[Any] | None:
     counts = ProductCount.__table__.c
     column = counts.total if shape.include_inactive else counts.active
     return select(column.label("total")).where(counts.id == 1)
+
+
+def _by_price_only(shape: _ListShape) -> bool:
+    """Whether the price range is the only filter (the buckets can count it)."""
+    narrowed = shape.q or shape.in_stock is not None
+    return not narrowed and (shape.min_price or shape.max_price)
+
+
+_BUCKETS = ProductPriceBucket.__table__.c
+
+
+def _price_range_total(include_inactive: bool) -> Select[Any]:
+    """The exact count of a price range, mostly read from the price buckets.
+
+    The buckets wholly inside the range are summed (`product_price_bucket`,
+    kept by triggers); only the products of the partial buckets at its two
+    ends are counted, each end a short range of the price index. Counting
+    every product of a range half the catalog wide was most of a filtered
+    page's database work. `price_range_bounds` gives the parameters.
+    """
+    column = _BUCKETS.total if include_inactive else _BUCKETS.active
+    whole = (
+        select(func.coalesce(func.sum(column), literal_column("0")))
+        .where(
+            _BUCKETS.bucket >= bindparam("whole_from"),
+            _BUCKETS.bucket < bindparam("whole_to"),
+        )
+        .scalar_subquery()
+    )
+
+    def counted(low: str, high: str) -> Any:
+        conditions = [
+            _COLUMN.price_cents >= bindparam(low),
+            _COLUMN.price_cents <= bindparam(high),
+        ]
+        if not include_inactive:
+            conditions.append(_COLUMN.is_active.is_(True))
+        table = Product.__table__
+        return select(func.count()).select_from(table).where(*conditions)
+
+    ends = (
+        counted("low_from", "low_to").scalar_subquery()
+        + counted("high_from", "high_to").scalar_subquery()
+    )
+    return select((whole + ends).label("total"))
+
+
+def price_range_bounds(low: int | None, high: int | None) -> dict[str, int]:
+    """`_price_range_total`'s parameters for the prices `low` to `high`."""
+    first = 0 if low is None else low
+    last = MAX_PRICE_CENTS if high is None else high
+    whole_from = -(-first // PRICE_BUCKET_CENTS)  # the first bucket inside
+    whole_to = (last + 1) // PRICE_BUCKET_CENTS  # past the last bucket inside
+    if whole_from >= whole_to:  # no bucket lies wholly inside: count them all
+        ends = {"low_from": first, "low_to": last, "high_from": 1, "high_to": 0}
+        return {"whole_from": 0, "whole_to": 0, **ends}
+    return {
+        "whole_from": whole_from,
+        "whole_to": whole_to,
+        "low_from": first,
+        "low_to": whole_from * PRICE_BUCKET_CENTS - 1,
+        "high_from": whole_to * PRICE_BUCKET_CENTS,
+        "high_to": last,
+    }
 
 
 async def list_products(
@@ -132,6 +214,8 @@ async def list_products(
         "min_price_cents": min_price_cents,
         "max_price_cents": max_price_cents,
     }
+    if _by_price_only(shape):
+        params |= price_range_bounds(min_price_cents, max_price_cents)
     return await paginate_rows(
         database, _list_plan(shape), params, page=page, per_page=per_page
     )
