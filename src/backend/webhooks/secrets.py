@@ -10,6 +10,7 @@ unreadable: rotate every endpoint's secret afterwards.
 from __future__ import annotations
 
 import base64
+import functools
 import os
 
 from backend.security.sealing import Sealer
@@ -31,10 +32,17 @@ def signing_key(secret: str) -> bytes:
     return base64.b64decode(secret.removeprefix(PREFIX))
 
 
+@functools.lru_cache(maxsize=4)
+def _sealer(secret_key: str) -> Sealer:
+    """One per `SECRET_KEY`: every delivery opens a secret, and deriving the
+    key costs more than opening it."""
+    return Sealer(secret_key, "webhook-secret")
+
+
 def seal(secret_key: str, secret: str) -> str:
-    return Sealer(secret_key, "webhook-secret").seal(secret, context=_CONTEXT)
+    return _sealer(secret_key).seal(secret, context=_CONTEXT)
 
 
 def unseal(secret_key: str, sealed: str) -> str:
     """The secret; `UnreadableSecret` if sealed under another `SECRET_KEY`."""
-    return Sealer(secret_key, "webhook-secret").open(sealed, context=_CONTEXT)
+    return _sealer(secret_key).open(sealed, context=_CONTEXT)
