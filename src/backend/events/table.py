@@ -37,9 +37,10 @@ from backend.services.order_events import EventRow, latest_event_id
 LISTENER_APPLICATION_NAME = "backend-events"
 READER_TASK_NAME = "order-events-reader"
 CATCH_UP_SECONDS = 1.0
-# Woken by a commit, the reader waits this long for the commits right behind
-# it: at a few hundred orders a second one read then carries a burst of events
-# instead of one read (and one pooled connection) per event, in every process.
+# At most one read per this many seconds when woken: at a few hundred orders a
+# second one read then carries the burst of events behind the first instead of
+# one read (and one pooled connection) per event, in every process; an event
+# after a quiet spell is read at once.
 COALESCE_SECONDS = 0.02
 SQLITE_POLL_SECONDS = 0.1
 READ_BATCH = 500
@@ -67,6 +68,7 @@ class TableBus(EventBus):
         self._settings = settings
         self._wake = asyncio.Event()
         self._cursor: int | None = None
+        self._last_read = 0.0  # the loop's clock
         self._task: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
@@ -99,7 +101,9 @@ class TableBus(EventBus):
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.catch_up_seconds):
                     await self._wake.wait()
-                await asyncio.sleep(COALESCE_SECONDS)  # woken, not timed out
+                # Woken, not timed out: wait out the rest of the interval.
+                since = asyncio.get_running_loop().time() - self._last_read
+                await asyncio.sleep(max(0.0, COALESCE_SECONDS - since))
             self._wake.clear()
 
     async def _ensure_listening(self) -> None:
@@ -110,6 +114,7 @@ class TableBus(EventBus):
         if self._cursor is None:
             await self._init_cursor()
         assert self._cursor is not None
+        self._last_read = asyncio.get_running_loop().time()
         while True:
             async with self._database.read_connection() as connection:
                 found = await connection.execute(
