@@ -3,9 +3,9 @@
 Served by `bench.ceiling_app` on the same Hypercorn configuration as the
 service. It runs the statements the service runs for the same query (the
 text below is what SQLAlchemy compiles for the service's list statements on
-PostgreSQL; tests/bench/test_ceiling_list.py keeps the two identical) and
-answers the same JSON document (sorted keys, UTC times with `Z`, a trailing
-newline). Query
+PostgreSQL, a filtered window planned per call as the service plans it;
+tests/bench/test_ceiling_list.py keeps the two identical) and answers the same
+JSON document (sorted keys, UTC times with `Z`, a trailing newline). Query
 parsing is minimal: the benchmark sends only valid queries.
 """
 
@@ -123,11 +123,11 @@ async def list_page(pool: Any, query_string: bytes) -> bytes:
         else:
             count_sql, count_args = count
             total, skip = await connection.fetchval(count_sql, *count_args), 0
-            rows = (
-                await connection.fetch(sql, *args, per_page, offset)
-                if offset < total
-                else []
-            )
+            rows = []
+            if offset < total:  # a filtered window is planned per call, as the
+                # service plans it (backend.db.driver_reads, PLAN_PER_CALL)
+                unnamed = await connection.prepare(sql, name="")
+                rows = await unnamed.fetch(*args, per_page, offset)
     items = []
     if offset < total:
         for row in rows:

@@ -6,6 +6,7 @@ import pytest
 from bench.ceiling_list import list_statements
 from sqlalchemy.dialects.postgresql import asyncpg
 
+from backend.db.driver_reads import PLAN_PER_CALL
 from backend.services import products
 
 SORTS = ["id", "name", "-name", "price_cents", "-price_cents", "created_at"]
@@ -29,6 +30,8 @@ def test_the_ceiling_sql_is_the_services(sort: str, filtered: bool) -> None:
     plan = products._list_plan(shape)
     count, sql, args = list_statements(query)
     assert sql == str(plan.statement.compile(dialect=dialect))
+    # The ceiling plans a filtered window per call: so must the service.
+    assert bool(plan.statement.get_execution_options().get(PLAN_PER_CALL)) == filtered
     if plan.count is None:
         assert count is None
     else:

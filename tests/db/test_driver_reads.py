@@ -13,14 +13,24 @@ from typing import Any
 
 import pytest
 from quart import Quart
-from sqlalchemy import Integer, String, bindparam, cast, func, literal, select
+from sqlalchemy import (
+    Integer,
+    String,
+    bindparam,
+    cast,
+    column,
+    func,
+    literal,
+    select,
+    table,
+)
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from backend import extensions
 from backend.db.database import Database
-from backend.db.driver_reads import compile_read
+from backend.db.driver_reads import PLAN_PER_CALL, compile_read
 from backend.db.failures import is_database_unavailable
 from backend.models import Product
 from backend.models.base import JsonDocument
@@ -33,6 +43,19 @@ _BY_SKU_PREFIX = select(*products.LIST_COLUMNS).where(
 # A JSON document in and out (JSONB on PostgreSQL, as order snapshots are).
 _DOCUMENT = select(bindparam("doc", type_=JsonDocument).label("doc"))
 _ONE = select(bindparam("n", type_=Integer).label("one"))
+_NAMED = table("pg_prepared_statements", column("statement"))
+
+
+def _prepared_as_itself(label: str) -> Any:
+    """How many of its connection's named (prepared) statements are this one."""
+    pattern = f"%{label}%pg_prepared_statements%"
+    return (
+        select(func.count().label(label))
+        .select_from(_NAMED)
+        .where(_NAMED.c.statement.like(bindparam("text", pattern)))
+    )
+
+
 _SLEEP = select(func.pg_sleep(bindparam("seconds", type_=Integer)).label("slept"))
 
 
@@ -132,3 +155,18 @@ async def test_a_read_cancelled_mid_way_does_not_return_its_connection_busy(
     # Every pooled connection answers: none is still busy with a cancelled sleep.
     reads = [pg_database.read(_ONE, {"n": 1}) for _ in range(pool_size)]
     assert await asyncio.gather(*reads) == [[{"one": 1}]] * pool_size
+
+
+async def test_a_statement_planned_per_call_is_never_prepared_by_name(
+    pg_database: Database,
+) -> None:
+    # More calls than connections: some connection runs each statement twice.
+    calls = pg_database.settings.db_pool_size + 2
+    cached = _prepared_as_itself("cached_read")
+    named = [await pg_database.read(cached, {}) for _ in range(calls)]
+    assert max(row["cached_read"] for (row,) in named) == 1  # the control
+    per_call = _prepared_as_itself("per_call_read").execution_options(
+        **{PLAN_PER_CALL: True}
+    )
+    unnamed = [await pg_database.read(per_call, {}) for _ in range(calls)]
+    assert unnamed == [[{"per_call_read": 0}]] * calls

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
+from unittest import mock
 
+import asyncpg
 import pytest
 from quart import Quart
 from sqlalchemy import event, func, select
@@ -22,18 +24,27 @@ async def statements(connection: AsyncConnection) -> AsyncIterator[list[str]]:
     """The SQL statements run on `connection` inside the block.
 
     On PostgreSQL the catalog's reads go to asyncpg directly (`Database.read`),
-    past SQLAlchemy's events: asyncpg's own query log sees them.
+    past SQLAlchemy's events: asyncpg's own query log sees them, except the
+    statements planned per call, which it runs as prepared ones (recorded as
+    they are prepared).
     """
     seen: list[str] = []
     if connection.dialect.driver == "asyncpg":
         driver: Any = (await connection.get_raw_connection()).driver_connection
+        prepare = asyncpg.Connection.prepare
 
         def logged(record: Any) -> None:
             seen.append(record.query)
 
+        async def prepared(self: Any, query: str, **options: Any) -> Any:
+            if self is driver:
+                seen.append(query)
+            return await prepare(self, query, **options)
+
         driver.add_query_logger(logged)
         try:
-            yield seen
+            with mock.patch.object(asyncpg.Connection, "prepare", prepared):
+                yield seen
         finally:
             driver.remove_query_logger(logged)
         return

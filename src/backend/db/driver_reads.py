@@ -10,6 +10,14 @@ parameters; each read checks a connection out of the engine's pool (pool
 events, idle pings and metrics as for any other checkout), binds the values
 through the statement's bind processors, fetches with asyncpg and applies the
 columns' result processors: the rows are the values SQLAlchemy would return.
+
+asyncpg prepares each statement once per connection, and PostgreSQL may then
+settle on one generic plan for every later call. For a statement whose best
+plan depends on its values (a price range matching half the catalog or a
+handful of products) that plan is right for some calls and several times
+slower for others, and which one a connection gets depends on its first few
+calls. Such a statement carries the `PLAN_PER_CALL` execution option: it runs
+as the protocol's unnamed statement, planned for the values of each call.
 """
 
 from __future__ import annotations
@@ -30,6 +38,8 @@ Processor = Callable[[Any], Any] | None
 # A select of any columns.
 AnySelect = Select[*tuple[Any, ...]]
 _REQUIRED = object()
+# The execution option of a statement to plan for each call's values (above).
+PLAN_PER_CALL = "plan_per_call"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +50,7 @@ class CompiledRead:
     parameters: tuple[tuple[str, Any, Processor], ...]  # name, default, processor
     keys: tuple[str, ...]
     processors: tuple[Processor, ...]
+    plan_per_call: bool = False
 
     def arguments(self, params: Mapping[str, Any]) -> list[Any]:
         values = []
@@ -88,6 +99,7 @@ def compile_read(statement: AnySelect, dialect: Dialect) -> CompiledRead:
         # Plain str: SQLAlchemy's names are a str subclass that orjson refuses.
         keys=tuple(map(str, columns.keys())),
         processors=processors,
+        plan_per_call=bool(statement.get_execution_options().get(PLAN_PER_CALL)),
     )
 
 
@@ -173,7 +185,12 @@ async def _fetch(driver: Any, read: CompiledRead, arguments: list[Any]) -> list[
     raise them): a refusal keeps its SQLSTATE, anything else is a lost
     connection (`backend.db.failures` tells an outage from a bug by these)."""
     try:
-        records: list[Any] = await driver.fetch(read.sql, *arguments)
+        if read.plan_per_call:
+            # The empty name is the unnamed statement: planned at each bind.
+            unnamed = await driver.prepare(read.sql, name="")
+            records: list[Any] = await unnamed.fetch(*arguments)
+        else:
+            records = await driver.fetch(read.sql, *arguments)
     except asyncpg.PostgresError as error:
         raise DBAPIError(read.sql, None, error, hide_parameters=True) from error
     except (asyncpg.InterfaceError, asyncpg.InternalClientError, OSError) as error:
