@@ -16,11 +16,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any, NamedTuple, cast
 
 from pydantic import BaseModel
 from sqlalchemy import (
     ColumnElement,
+    Integer,
+    Select,
     Table,
     Text,
     and_,
@@ -176,27 +179,39 @@ _POSTGRES_INSERT_MANY = postgresql.insert(_JOBS).on_conflict_do_nothing(
 )
 
 
-def _due(now: datetime) -> ColumnElement[bool]:
-    return and_(_JOBS.c.state == "queued", _JOBS.c.run_at <= now)
+# The claim's statements are built once per shape (with or without full
+# concurrency keys) and bound per call: the runner claims many times a second,
+# and building them was a tenth of a busy worker's CPU.
+_NOW = bindparam("now", type_=_JOBS.c.run_at.type)
+_DUE = and_(_JOBS.c.state == "queued", _JOBS.c.run_at <= _NOW)
+_ABANDONED = and_(_JOBS.c.state == "running", _JOBS.c.locked_until < _NOW)
 
 
-def _abandoned(now: datetime) -> ColumnElement[bool]:
-    return and_(_JOBS.c.state == "running", _JOBS.c.locked_until < now)
-
-
-def _runnable(kinds: Sequence[str], full_keys: Collection[str]) -> ColumnElement[bool]:
-    """Of a kind this process runs, and of no full key."""
+def _runnable(with_full_keys: bool) -> ColumnElement[bool]:
+    """Of a kind this process runs (`kinds`), and of no full key (`full_keys`)."""
     # Only kinds this process can run: during a rolling deploy an older
     # process must leave a new kind's jobs to the processes that know it,
     # rather than claim them and find no handler.
-    runnable = _JOBS.c.kind.in_(kinds)
-    if not full_keys:
+    runnable = _JOBS.c.kind.in_(bindparam("kinds", expanding=True))
+    if not with_full_keys:
         return runnable
     room = or_(
         _JOBS.c.concurrency_key.is_(None),
-        _JOBS.c.concurrency_key.not_in(sorted(full_keys)),
+        _JOBS.c.concurrency_key.not_in(bindparam("full_keys", expanding=True)),
     )
     return and_(runnable, room)
+
+
+def _runnable_params(
+    kinds: Sequence[str], full_keys: Collection[str]
+) -> dict[str, Any]:
+    return {"kinds": list(kinds), "full_keys": sorted(full_keys), "now": utcnow()}
+
+
+@cache
+def _any_claimable(with_full_keys: bool) -> Select[Any]:
+    claimable = and_(or_(_DUE, _ABANDONED), _runnable(with_full_keys))
+    return select(literal(1)).where(claimable).limit(1)
 
 
 async def any_claimable(
@@ -206,9 +221,9 @@ async def any_claimable(
     full_keys: Collection[str] = (),
 ) -> bool:
     """A cheap read before taking a write lock for a claim that finds nothing."""
-    now = utcnow()
-    claimable = and_(or_(_due(now), _abandoned(now)), _runnable(kinds, full_keys))
-    found = await session.scalar(select(literal(1)).where(claimable).limit(1))
+    found = await session.scalar(
+        _any_claimable(bool(full_keys)), _runnable_params(kinds, full_keys)
+    )
     return found is not None
 
 
@@ -245,6 +260,37 @@ async def relax_durability(session: AsyncSession) -> None:
         await session.execute(_ASYNC_COMMIT)
 
 
+@cache
+def _claim(with_full_keys: bool) -> Any:
+    runnable = _runnable(with_full_keys)
+
+    def oldest(condition: ColumnElement[bool], name: str) -> Any:
+        # Apart, each walks the (state, run_at) index in order and stops at
+        # `limit`; one OR of the two sorted every due job on every claim.
+        return (
+            select(_JOBS.c.id)
+            .where(condition, runnable)
+            .order_by(_JOBS.c.run_at, _JOBS.c.id)
+            .limit(bindparam("limit", type_=Integer))
+            .with_for_update(skip_locked=True)
+            .cte(name)
+        )
+
+    due, abandoned = oldest(_DUE, "due"), oldest(_ABANDONED, "abandoned")
+    return (
+        update(_JOBS)
+        .where(_JOBS.c.id.in_(union_all(select(due.c.id), select(abandoned.c.id))))
+        .values(
+            state="running",
+            attempts=_JOBS.c.attempts + 1,
+            locked_by=bindparam("worker"),
+            locked_until=bindparam("lease_until"),
+            updated_at=_NOW,
+        )
+        .returning(*_CLAIMED)
+    )
+
+
 async def claim(
     session: AsyncSession,
     *,
@@ -259,37 +305,15 @@ async def claim(
     Jobs whose `concurrency_key` is in `full_keys` (the worker runs as many
     of them as their kind allows) are left for later or for other workers.
     """
-    now = utcnow()
-    runnable = _runnable(kinds, full_keys)
-
-    def oldest(condition: ColumnElement[bool], name: str) -> Any:
-        # Apart, each walks the (state, run_at) index in order and stops at
-        # `limit`; one OR of the two sorted every due job on every claim.
-        return (
-            select(_JOBS.c.id)
-            .where(condition, runnable)
-            .order_by(_JOBS.c.run_at, _JOBS.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-            .cte(name)
-        )
-
-    due, abandoned = oldest(_due(now), "due"), oldest(_abandoned(now), "abandoned")
-    statement = (
-        update(_JOBS)
-        .where(_JOBS.c.id.in_(union_all(select(due.c.id), select(abandoned.c.id))))
-        .values(
-            state="running",
-            attempts=_JOBS.c.attempts + 1,
-            locked_by=worker,
-            locked_until=now + timedelta(seconds=lease),
-            updated_at=now,
-        )
-        .returning(*_CLAIMED)
-    )
+    params = _runnable_params(kinds, full_keys)
+    params |= {
+        "limit": limit,
+        "worker": worker,
+        "lease_until": params["now"] + timedelta(seconds=lease),
+    }
+    rows = await session.execute(_claim(bool(full_keys)), params)
     claimed = sorted(
-        (ClaimedJob(*row) for row in await session.execute(statement)),
-        key=lambda job: (job.run_at, job.id),
+        (ClaimedJob(*row) for row in rows), key=lambda job: (job.run_at, job.id)
     )
     # Both parts found jobs (abandoned ones are rare): keep the oldest.
     await release(session, worker=worker, job_ids=[job.id for job in claimed[limit:]])
@@ -315,25 +339,29 @@ async def mark_many_succeeded(
     """
     if not runs:
         return set()
-    now = utcnow()
     recorded = await session.scalars(
-        update(_JOBS)
-        .where(
-            tuple_(_JOBS.c.id, _JOBS.c.attempts).in_(runs),
-            _JOBS.c.state == "running",
-            _JOBS.c.locked_by == worker,
-        )
-        .values(
-            state="succeeded",
-            locked_by=None,
-            locked_until=None,
-            last_error=None,
-            finished_at=now,
-            updated_at=now,
-        )
-        .returning(_JOBS.c.id)
+        _MARK_SUCCEEDED, {"runs": list(runs), "worker": worker, "now": utcnow()}
     )
     return set(recorded)
+
+
+_MARK_SUCCEEDED = (
+    update(_JOBS)
+    .where(
+        tuple_(_JOBS.c.id, _JOBS.c.attempts).in_(bindparam("runs", expanding=True)),
+        _JOBS.c.state == "running",
+        _JOBS.c.locked_by == bindparam("worker"),
+    )
+    .values(
+        state="succeeded",
+        locked_by=None,
+        locked_until=None,
+        last_error=None,
+        finished_at=_NOW,
+        updated_at=_NOW,
+    )
+    .returning(_JOBS.c.id)
+)
 
 
 async def mark_failed(
@@ -374,18 +402,25 @@ async def release(session: AsyncSession, *, worker: str, job_ids: list[int]) -> 
     """
     if not job_ids:
         return
-    now = utcnow()
-    await session.execute(
-        update(Job)
-        .where(Job.id.in_(job_ids), Job.state == "running", Job.locked_by == worker)
-        .values(
-            state="queued",
-            attempts=Job.attempts - 1,
-            locked_by=None,
-            locked_until=None,
-            updated_at=now,
-        )
+    params = {"job_ids": job_ids, "worker": worker, "now": utcnow()}
+    await session.execute(_RELEASE, params)
+
+
+_RELEASE = (
+    update(_JOBS)
+    .where(
+        _JOBS.c.id.in_(bindparam("job_ids", expanding=True)),
+        _JOBS.c.state == "running",
+        _JOBS.c.locked_by == bindparam("worker"),
     )
+    .values(
+        state="queued",
+        attempts=_JOBS.c.attempts - 1,
+        locked_by=None,
+        locked_until=None,
+        updated_at=_NOW,
+    )
+)
 
 
 async def extend_leases(session: AsyncSession, *, worker: str, lease: float) -> None:
