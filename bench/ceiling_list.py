@@ -3,7 +3,7 @@
 Served by `bench.ceiling_app` on the same Hypercorn configuration as the
 service. It runs the statements the service runs for the same query (the
 text below is what SQLAlchemy compiles for the service's list statements on
-PostgreSQL, a price range's page planned per call as the service plans it;
+PostgreSQL, a filtered window planned per call as the service plans it;
 tests/bench/test_ceiling_list.py keeps the two identical) and answers the same
 JSON document (sorted keys, UTC times with `Z`, a trailing newline). Query
 parsing is minimal: the benchmark sends only valid queries.
@@ -31,6 +31,7 @@ _NAMES = (
 )
 _INNER = ", ".join(f"product.{name} AS {name}" for name in _NAMES)
 _OUTER = ", ".join(f'"window".{name}' for name in _NAMES)
+_PLAIN = ", ".join(f"product.{name}" for name in _NAMES)
 ORDERS = {
     "id": ("id", "ASC"),
     "name": ("name", "ASC"),
@@ -43,8 +44,8 @@ ORDERS = {
 _JSON = orjson.OPT_SORT_KEYS | orjson.OPT_UTC_Z | orjson.OPT_APPEND_NEWLINE
 
 
-def _price_total(query: dict[str, str]) -> tuple[str, list[Any]]:
-    """The total of a price range: whole price buckets summed, both ends counted."""
+def _price_counts(query: dict[str, str]) -> tuple[str, list[Any]]:
+    """The count of a price range: whole price buckets summed, both ends counted."""
     low, high = query.get("min_price_cents"), query.get("max_price_cents")
     bounds = price_range_bounds(
         None if low is None else int(low), None if high is None else int(high)
@@ -69,20 +70,13 @@ def _price_total(query: dict[str, str]) -> tuple[str, list[Any]]:
     return sql, [bounds[name] for name in names]
 
 
-def list_statement(query: dict[str, str]) -> tuple[str, list[Any], bool]:
-    """The service's statement for these price filters and sort: its SQL, its
-    leading arguments (LIMIT and OFFSET follow them), and whether it is
-    planned per call (a price range: see backend.db.driver_reads)."""
-    if "min_price_cents" in query or "max_price_cents" in query:
-        total, args = _price_total(query)
-    else:  # the trigger-kept counter
-        total = (
-            "SELECT product_count.active AS total \nFROM product_count \n"
-            "WHERE product_count.id = $1::INTEGER"
-        )
-        args = [1]
-    per_call = len(args) > 1
-    conditions = []
+def list_statements(
+    query: dict[str, str],
+) -> tuple[tuple[str, list[Any]] | None, str, list[Any]]:
+    """The service's statements for these price filters and sort: the count
+    and its arguments (None when the total is joined into the page), the page,
+    and the page's leading arguments (LIMIT and OFFSET follow them)."""
+    conditions, args = [], []
     for name, operator in (("min_price_cents", ">="), ("max_price_cents", "<=")):
         if name in query:
             args.append(int(query[name]))
@@ -95,33 +89,49 @@ def list_statement(query: dict[str, str]) -> tuple[str, list[Any], bool]:
     if column != "id":
         inner += ", product.id ASC"
         outer += ', "window".id ASC'
-    limit = len(args) + 1
+    if args:  # filtered: the rows are counted, then the window is read
+        limit = len(args) + 1
+        window = (
+            f"SELECT {_PLAIN} \nFROM product \nWHERE {where} ORDER BY {inner} \n"
+            f" LIMIT ${limit}::INTEGER OFFSET ${limit + 1}::INTEGER"
+        )
+        return _price_counts(query), window, args
+    args.append(1)  # unfiltered: the trigger-kept counter, joined to the window
+    total = (
+        "SELECT product_count.active AS total \nFROM product_count \n"
+        "WHERE product_count.id = $1::INTEGER"
+    )
     sql = (
         f"SELECT counted.total, {_OUTER} \nFROM ({total}) AS counted "
         f"LEFT OUTER JOIN (SELECT {_INNER} \nFROM product \nWHERE {where} "
-        f"ORDER BY {inner} \n LIMIT ${limit}::INTEGER OFFSET ${limit + 1}::INTEGER)"
+        f"ORDER BY {inner} \n LIMIT $2::INTEGER OFFSET $3::INTEGER)"
         f' AS "window" ON true ORDER BY {outer}'
     )
-    return sql, args, per_call
+    return None, sql, args
 
 
 async def list_page(pool: Any, query_string: bytes) -> bytes:
     """The page document for this query string, from the service's statements."""
     query = dict(parse_qsl(query_string.decode()))
     page, per_page = int(query.get("page", 1)), int(query.get("per_page", 20))
-    sql, args, per_call = list_statement(query)
+    count, sql, args = list_statements(query)
     offset = min((page - 1) * per_page, 2**31 - 1)
     async with pool.acquire() as connection:
-        if per_call:  # the protocol's unnamed statement, planned at each bind
-            unnamed = await connection.prepare(sql, name="")
-            rows = await unnamed.fetch(*args, per_page, offset)
-        else:
+        if count is None:
             rows = await connection.fetch(sql, *args, per_page, offset)
-    total = rows[0][0]
+            total, skip = rows[0][0], 1
+        else:
+            count_sql, count_args = count
+            total, skip = await connection.fetchval(count_sql, *count_args), 0
+            rows = []
+            if offset < total:  # a filtered window is planned per call, as the
+                # service plans it (backend.db.driver_reads, PLAN_PER_CALL)
+                unnamed = await connection.prepare(sql, name="")
+                rows = await unnamed.fetch(*args, per_page, offset)
     items = []
-    if offset < total:  # past the end, the one row is the total alone
+    if offset < total:
         for row in rows:
-            item = dict(zip(_NAMES, row[1:], strict=True))
+            item = dict(zip(_NAMES, row[skip:], strict=True))
             item["currency"] = "USD"
             items.append(item)
     document = {

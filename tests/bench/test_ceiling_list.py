@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from bench.ceiling_list import list_statement
+from bench.ceiling_list import list_statements
 from sqlalchemy.dialects.postgresql import asyncpg
 
 from backend.db.driver_reads import PLAN_PER_CALL
@@ -27,14 +27,18 @@ def test_the_ceiling_sql_is_the_services(sort: str, filtered: bool) -> None:
         sort=sort,
     )
     dialect = asyncpg.dialect()  # type: ignore[no-untyped-call]
-    statement = products._list_statement(shape)
-    compiled = statement.compile(dialect=dialect)
-    sql, args, per_call = list_statement(query)
-    assert sql == str(compiled)
-    # The ceiling plans a price range's page per call: so must the service.
-    options = statement.get_execution_options()
-    assert per_call == filtered == bool(options.get(PLAN_PER_CALL))
-    bounds = products.price_range_bounds(100, 900) if filtered else {}
-    params = bounds | {"min_price_cents": 100, "max_price_cents": 900}
-    leading = (compiled.positiontup or [])[: len(args)]
-    assert args == ([params[name] for name in leading] if filtered else [1])
+    plan = products._list_plan(shape)
+    count, sql, args = list_statements(query)
+    assert sql == str(plan.statement.compile(dialect=dialect))
+    # The ceiling plans a filtered window per call: so must the service.
+    assert bool(plan.statement.get_execution_options().get(PLAN_PER_CALL)) == filtered
+    if plan.count is None:
+        assert count is None
+    else:
+        assert count is not None
+        compiled = plan.count.compile(dialect=dialect)
+        assert count[0] == str(compiled)
+        bounds = products.price_range_bounds(100, 900)
+        assert count[1] == [bounds[name] for name in compiled.positiontup or ()]
+    assert (count is None) == (not filtered)
+    assert args == ([100, 900] if filtered else [1])

@@ -90,7 +90,10 @@ async def test_rows_are_those_sqlalchemy_returns(
         (_DOCUMENT, {"doc": {"a": [1, "two", None], "b": {"c": 1.5}}}),
     ]
     for shape in _shapes():
-        statements.append((products._list_statement(shape), params))
+        plan = products._list_plan(shape)
+        statements.append((plan.statement, params))
+        if plan.count is not None:
+            statements.append((plan.count, params))
     for statement, bound in statements:
         expected = (await connection.execute(statement, bound)).mappings().all()
         rows = await database.read(statement, bound)

@@ -77,29 +77,22 @@ async def test_an_unfiltered_page_and_its_exact_total_take_one_statement(
     assert len(result.items) == (min(2, max(0, total - (page - 1) * 2)))
 
 
-@pytest.mark.parametrize("page", [1, 2, 3])
-@pytest.mark.parametrize(
-    "filters",
-    [
-        {"min_price_cents": 500, "max_price_cents": 500},  # counted by buckets
-        {"q": "onepage"},  # counted
-        {"in_stock": False, "max_price_cents": 500},  # counted
-    ],
-)
-async def test_a_filtered_page_and_its_exact_total_take_one_statement(
-    app: Quart, connection: AsyncConnection, page: int, filters: dict[str, Any]
+@pytest.mark.parametrize(("page", "expected_statements"), [(1, 2), (2, 2), (3, 1)])
+async def test_a_filtered_page_counts_first_and_skips_the_window_past_the_end(
+    app: Quart, connection: AsyncConnection, page: int, expected_statements: int
 ) -> None:
     async with extensions.database(app).session() as session:
-        made = [
-            await make_product(session, name="onepage", price_cents=500, stock=0)
-            for _ in range(3)
-        ]
-        await make_product(session, name="onepage", price_cents=500, is_active=False)
+        made = [await make_product(session, price_cents=500) for _ in range(3)]
+        await make_product(session, price_cents=500, is_active=False)
         async with statements(connection) as seen:
             result = await products.list_products(
-                extensions.database(app), **filters, page=page, per_page=2
+                extensions.database(app),
+                min_price_cents=500,
+                max_price_cents=500,
+                page=page,
+                per_page=2,
             )
-    assert len(seen) == 1
+    assert len(seen) == expected_statements
     assert result.total == 3
     expected = [product.id for product in made][(page - 1) * 2 : page * 2]
     assert [item["id"] for item in result.items] == expected

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -32,9 +32,10 @@ from backend.models import (
 from backend.models.base import MAX_ROW_ID
 from backend.schemas.product import MAX_PRICE_CENTS
 from backend.services.pagination import (
+    PagePlan,
     PageResult,
     SortKey,
-    page_statement,
+    page_plan,
     paginate_rows,
 )
 from backend.services.search import LIKE_ESCAPE, contains_pattern
@@ -86,7 +87,7 @@ class _ListShape:
 
 
 @cache
-def _list_statement(shape: _ListShape) -> Select[Any]:
+def _list_plan(shape: _ListShape) -> PagePlan:
     # Bind parameters, not values: one statement object per shape, so
     # SQLAlchemy neither rebuilds it nor recomputes its cache key per request.
     conditions: list[ColumnElement[bool]] = []
@@ -105,24 +106,28 @@ def _list_statement(shape: _ListShape) -> Select[Any]:
     if not shape.include_inactive:
         conditions.append(_COLUMN.is_active.is_(True))
     filtered: Select[Any] = select(*LIST_COLUMNS).where(*conditions)
-    page = page_statement(filtered, _SORTS[shape.sort], total=_known_total(shape))
+    plan = page_plan(filtered, _SORTS[shape.sort], total=_maintained_total(shape))
     if shape.q or shape.min_price or shape.max_price:
         # How many products match decides whether to walk the sort's index or
         # gather the matches and sort them; one plan for every value is
         # several times slower for some (see `backend.db.driver_reads`).
-        page = page.execution_options(**{PLAN_PER_CALL: True})
-    return page
-
-
-def _known_total(shape: _ListShape) -> Select[Any] | None:
-    """The exact total read from trigger-kept counts, when they can give it.
-
-    Counting every matching product on every page was most of the database's
-    work for a catalog page: with no filter, the counter row is read instead;
-    with a price range alone, the price buckets (`_price_range_total`).
-    """
+        plan = replace(
+            plan, statement=plan.statement.execution_options(**{PLAN_PER_CALL: True})
+        )
     if _by_price_only(shape):
-        return _price_range_total(shape.include_inactive)
+        # The buckets' total replaces the count but stays a statement of its
+        # own, not `total=`: joined to the window, which is planned per call,
+        # it would be planned on every call too (see `page_plan`).
+        return replace(plan, count=_price_range_total(shape.include_inactive))
+    return plan
+
+
+def _maintained_total(shape: _ListShape) -> Select[Any] | None:
+    """The exact total from the trigger-kept counter, when no filter narrows it.
+
+    Counting every active product on every page was most of the database's
+    work for a catalog page; the counter row is read instead.
+    """
     if shape.q or shape.min_price or shape.max_price or shape.in_stock is not None:
         return None
     counts = ProductCount.__table__.c
@@ -222,7 +227,7 @@ async def list_products(
     if _by_price_only(shape):
         params |= price_range_bounds(min_price_cents, max_price_cents)
     return await paginate_rows(
-        database, _list_statement(shape), params, page=page, per_page=per_page
+        database, _list_plan(shape), params, page=page, per_page=per_page
     )
 
 
