@@ -124,8 +124,9 @@ async def list_page(pool: Any, query_string: bytes) -> bytes:
             count_sql, count_args = count
             total, skip = await connection.fetchval(count_sql, *count_args), 0
             rows = []
-            if offset < total:  # a filtered window is planned per call, as the
-                # service plans it (backend.db.driver_reads, PLAN_PER_CALL)
+            if offset < total:
+                # Planned per call, as the service plans a filtered window
+                # (backend.db.driver_reads, PLAN_PER_CALL).
                 unnamed = await connection.prepare(sql, name="")
                 rows = await unnamed.fetch(*args, per_page, offset)
     items = []

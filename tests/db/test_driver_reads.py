@@ -43,6 +43,7 @@ _BY_SKU_PREFIX = select(*products.LIST_COLUMNS).where(
 # A JSON document in and out (JSONB on PostgreSQL, as order snapshots are).
 _DOCUMENT = select(bindparam("doc", type_=JsonDocument).label("doc"))
 _ONE = select(bindparam("n", type_=Integer).label("one"))
+_SLEEP = select(func.pg_sleep(bindparam("seconds", type_=Integer)).label("slept"))
 _NAMED = table("pg_prepared_statements", column("statement"))
 
 
@@ -54,9 +55,6 @@ def _prepared_as_itself(label: str) -> Any:
         .select_from(_NAMED)
         .where(_NAMED.c.statement.like(bindparam("text", pattern)))
     )
-
-
-_SLEEP = select(func.pg_sleep(bindparam("seconds", type_=Integer)).label("slept"))
 
 
 def _shapes() -> list[products._ListShape]:
